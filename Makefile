@@ -1,0 +1,34 @@
+# Each target sets up a fresh machine by itself: a virtual environment in $(VENV),
+# torch 2.13.0 first (a CPU build from local disk; an unpinned torch downloads GBs),
+# then sklt with all its extras.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.sklt-installed
+
+.PHONY: install test demo docs bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[all]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: install
+	$(PY) -m ruff check sklt tests benchmarks
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --durations=15 sklt tests
+
+demo: install
+	$(PY) -m benchmarks --suite quick --out benchmark_results
+
+bench: install
+	$(PY) -m benchmarks --suite full --out benchmark_results
+
+docs: install
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+clean:
+	rm -rf docs/_build docs/auto_examples docs/gen_modules benchmark_results .pytest_cache
