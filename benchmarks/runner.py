@@ -1,0 +1,93 @@
+"""Run the suites and write the results folder: CSV files, PNG plots and ``report.md``."""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+SUITES = ("gaussians", "toy", "longtail", "shift", "perf")
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="sklt benchmark suite: reproduces the papers' claims on small data sets "
+        "and writes CSV files, PNG plots and a Markdown report.",
+    )
+    p.add_argument("--suite", choices=("smoke", "quick", "full"), default="quick",
+                   help="size: smoke (seconds, for tests), quick (make demo, < 10 min on 2 "
+                   "cores), full (about an hour)")
+    p.add_argument("--out", default="benchmark_results", help="results folder")
+    p.add_argument("--seeds", type=int, default=None,
+                   help="number of seeds (default: 1 smoke, 2 quick, 5 full)")
+    p.add_argument("--only", nargs="+", choices=SUITES, default=None,
+                   help="run only these parts (default: all)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    return p
+
+
+def run(suite="quick", out="benchmark_results", seeds=None, only=None, progress=True):
+    """Run the benchmark suite; return the path of the Markdown report."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import (
+        report,
+        suite_gaussians,
+        suite_longtail,
+        suite_perf,
+        suite_shift,
+        suite_toy,
+    )
+    from ._common import Context, get_config, set_torch_threads
+
+    set_torch_threads()
+    cfg = get_config(suite, seeds)
+    os.makedirs(out, exist_ok=True)
+    ctx = Context(cfg=cfg, out=out, progress=progress)
+    modules = {"gaussians": suite_gaussians, "toy": suite_toy, "longtail": suite_longtail,
+               "shift": suite_shift, "perf": suite_perf}
+    parts = [s for s in SUITES if (only is None or s in only)]
+    if not cfg.perf and only is None:
+        parts.remove("perf")
+    start = time.perf_counter()
+    for part in ctx.tqdm(parts, desc=f"suite {suite}", position=0):
+        t0 = time.perf_counter()
+        modules[part].run(ctx)
+        ctx.timings[part] = time.perf_counter() - t0
+        print(f"[benchmarks] {part}: {ctx.timings[part]:.1f} s", file=sys.stderr)
+    ctx.timings["total"] = time.perf_counter() - start
+    meta = dict(suite=suite, seeds=cfg.seeds, parts=parts, timings=ctx.timings,
+                python=platform.python_version(), machine=platform.machine(),
+                cpus=os.cpu_count(), versions=_versions())
+    with open(os.path.join(out, "run.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+    path = report.write_report(out, meta)
+    print(f"[benchmarks] report: {path} ({ctx.timings['total']:.1f} s)", file=sys.stderr)
+    return path
+
+
+def _versions():
+    out = {}
+    for name in ("sklt", "numpy", "scipy", "sklearn", "imblearn", "torch", "skorch", "mnist1d"):
+        try:
+            module = __import__(name)
+            out[name] = getattr(module, "__version__", "?")
+        except ImportError:
+            out[name] = None
+    return out
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        from ._common import get_config
+
+        get_config(args.suite, args.seeds)
+    except ValueError as exc:
+        _parser().error(str(exc))
+    run(args.suite, args.out, args.seeds, args.only, progress=not args.no_progress)
+    return 0

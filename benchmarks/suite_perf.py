@@ -1,0 +1,67 @@
+"""Performance ratios: the ``run()`` functions of ``benchmarks/bench_adjust.py``,
+``bench_tuning.py`` and ``bench_losses.py`` (written beside the features they time).
+
+Each module is imported if present and its ``run`` called with ``quick`` (and ``seeds``)
+when it accepts them; whatever it returns (a DataFrame, a list of dicts or a dict) is stored as
+``perf_<name>.csv``. A module that is missing is reported as ``not implemented``.
+"""
+
+import importlib
+import inspect
+
+import pandas as pd
+
+from ._common import NOT_IMPLEMENTED, Timer, run_method
+
+MODULES = {
+    "bench_adjust": "post-hoc adjustment (sklt.adjust / sklt.posthoc)",
+    "bench_tuning": "λ / τ tuners (sklt.tuning)",
+    "bench_losses": "training losses (sklt.nn)",
+}
+
+
+def _as_frame(result):
+    if isinstance(result, pd.DataFrame):
+        return result
+    if isinstance(result, dict):
+        if all(not isinstance(v, list | tuple | dict) for v in result.values()):
+            return pd.DataFrame([result])
+        return pd.DataFrame(result)
+    if isinstance(result, list | tuple):
+        return pd.DataFrame(list(result))
+    return pd.DataFrame({"result": [repr(result)]})
+
+
+def _call(name, cfg):
+    try:
+        module = importlib.import_module(f"benchmarks.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name in (f"benchmarks.{name}",):
+            return None, f"{NOT_IMPLEMENTED} (benchmarks/{name}.py)"
+        raise
+    fn = getattr(module, "run", None)
+    if fn is None:
+        return None, f"{NOT_IMPLEMENTED} (benchmarks/{name}.py has no run())"
+    params = inspect.signature(fn).parameters
+    kwargs = {}
+    if "quick" in params:
+        kwargs["quick"] = cfg.perf_quick
+    if "seeds" in params:
+        kwargs["seeds"] = cfg.seeds if cfg.perf_quick is False else min(cfg.seeds, 3)
+    return _as_frame(fn(**kwargs)), "ok"
+
+
+def run(ctx):
+    rows = []
+    for name, what in ctx.tqdm(list(MODULES.items()), desc="performance"):
+        with Timer() as t:
+            result, status = run_method(_call, name, ctx.cfg)
+        if result is not None:
+            frame, status = result
+            if frame is not None:
+                frame.to_csv(ctx.path(f"perf_{name}.csv"), index=False)
+        rows.append(dict(module=f"benchmarks/{name}.py", measures=what, status=status,
+                         seconds=t.seconds))
+    df = pd.DataFrame(rows)
+    df.to_csv(ctx.path("perf.csv"), index=False)
+    return df
