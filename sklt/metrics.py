@@ -510,9 +510,7 @@ def maximum_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, sample
     return float(np.max(gap[nonempty] / weight[nonempty]))
 
 
-def classwise_calibration_error(
-    y_true, y_proba, *, n_bins=15, labels=None, sample_weight=None
-):
+def classwise_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, sample_weight=None):
     """Classwise expected calibration error (classwise-ECE).
 
     For each class ``j``, every sample's predicted probability ``p_ij`` is
@@ -638,7 +636,7 @@ def segmentation_confusion_matrix(y_true, y_pred, *, n_classes=None, ignore_inde
         valid = t != ignore_index
         t, p = t[valid], p[valid]
     if t.size == 0:
-        raise ValueError("There are no pixels to evaluate (all are ignored, or the maps are empty).")
+        raise ValueError("There are no pixels to evaluate: all are ignored, or the maps are empty.")
     t = t.astype(np.int64)
     p = p.astype(np.int64)
     if n_classes is None:
@@ -649,7 +647,9 @@ def segmentation_confusion_matrix(y_true, y_pred, *, n_classes=None, ignore_inde
     for name, arr in (("y_true", t), ("y_pred", p)):
         lo, hi = int(arr.min()), int(arr.max())
         if lo < 0 or hi >= n_classes:
-            extra = " (outside ignore_index)" if name == "y_true" and ignore_index is not None else ""
+            extra = ""
+            if name == "y_true" and ignore_index is not None:
+                extra = f" (besides ignore_index={ignore_index})"
             raise ValueError(
                 f"{name} has class indices in [{lo}, {hi}]{extra} but they must lie in "
                 f"[0, {n_classes - 1}] for n_classes={n_classes}."
