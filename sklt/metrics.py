@@ -847,11 +847,18 @@ def make_scorer(score_func, *, response_method="predict", greater_is_better=True
 
 
 def _geometric_mean(y_true, y_pred, *, sample_weight=None):
-    # 001 §4.4: geometric mean of per-class accuracies, zeros replaced by 0.001.
+    # 001 §4.4: geometric mean of per-class accuracies, zeros replaced by 0.001. The
+    # classes are those of y_true (as in balanced accuracy): a class that is only
+    # predicted has no accuracy, and must not enter the product as 0.001.
     from imblearn.metrics import geometric_mean_score
 
     return geometric_mean_score(
-        y_true, y_pred, average="multiclass", sample_weight=sample_weight, correction=0.001
+        y_true,
+        y_pred,
+        labels=np.unique(y_true),
+        average="multiclass",
+        sample_weight=sample_weight,
+        correction=0.001,
     )
 
 
@@ -895,7 +902,7 @@ def get_scorer(scoring):
       is the same scorer: scorers are "greater is better", so it returns
       ``-balanced_error`` (ranking like ``"balanced_accuracy"``);
     - ``"geometric_mean"``: imbalanced-learn's ``geometric_mean_score`` with
-      ``correction=0.001`` (001 §4.4);
+      ``correction=0.001`` (001 §4.4), over the classes of ``y``;
     - ``"neg_expected_calibration_error"``, ``"neg_classwise_calibration_error"``,
       ``"neg_maximum_calibration_error"``: ``-`` the calibration errors with 15
       bins, from ``predict_proba``;
