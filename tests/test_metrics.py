@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+import sklearn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -20,7 +21,7 @@ from sklearn.metrics import (
 )
 from sklearn.metrics import get_scorer as sklearn_get_scorer
 from sklearn.metrics import get_scorer_names as sklearn_get_scorer_names
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
 from sklt.metrics import (
     balanced_error,
@@ -762,3 +763,29 @@ def test_dense_bad_input(metric, y_true, y_pred, kwargs, message):
 def test_dense_bad_average(metric):
     with pytest.raises(ValueError, match="average"):
         metric(SEG_TRUE, SEG_PRED, ignore_index=255, average="micro")
+
+
+def test_calibration_scorer_passes_sample_weight(fitted):
+    clf, X, y = fitted
+    w = np.random.default_rng(0).random(len(y))
+    expected = -expected_calibration_error(y, clf.predict_proba(X), sample_weight=w)
+    scorer = get_scorer("neg_expected_calibration_error")
+    assert scorer(clf, X, y, sample_weight=w) == pytest.approx(expected)
+
+
+def test_calibration_scorer_with_metadata_routing_in_grid_search(fitted):
+    _, X, y = fitted
+    w = np.random.default_rng(1).random(len(y))
+    cv = KFold(3)
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = get_scorer("neg_expected_calibration_error").set_score_request(sample_weight=True)
+        estimator = LogisticRegression(max_iter=500).set_fit_request(sample_weight=False)
+        search = GridSearchCV(estimator, {"C": [1.0]}, scoring=scorer, cv=cv).fit(
+            X, y, sample_weight=w
+        )
+    train, test = next(cv.split(X))
+    model = LogisticRegression(max_iter=500).fit(X[train], y[train])
+    expected = -expected_calibration_error(
+        y[test], model.predict_proba(X[test]), sample_weight=w[test]
+    )
+    assert search.cv_results_["split0_test_score"][0] == pytest.approx(expected)
