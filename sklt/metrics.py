@@ -57,6 +57,10 @@ __all__ = [
 # scores that are not probabilities at all.
 _PROBA_SUM_TOL = 1e-3
 
+# Elements per chunk of the (n_samples, n_classes) and dense computations: bounds the
+# temporaries (a few arrays of this many float64 / int64) whatever the input size.
+_CHUNK_ELEMENTS = 1 << 20
+
 
 def _format_labels(labels, limit=6):
     labels = list(labels)
@@ -561,14 +565,19 @@ def classwise_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, samp
     _check_n_bins(n_bins)
     y_idx, y_proba, w = _check_proba(y_true, y_proba, labels, sample_weight)
     n_samples, n_classes = y_proba.shape
-    onehot = np.zeros((n_samples, n_classes), dtype=np.float64)
-    onehot[np.arange(n_samples), y_idx] = 1.0
-    bins = _bin_index(y_proba, n_bins) + n_bins * np.arange(n_classes)
-    residual = np.bincount(
-        bins.ravel(),
-        weights=(w[:, None] * (onehot - y_proba)).ravel(),
-        minlength=n_bins * n_classes,
-    )
+    # residual[j, b] = sum over bin b of class j of w_i * (1[y_i = j] - p_ij), accumulated
+    # over row chunks so that temporaries stay O(chunk) for large (n_samples, n_classes).
+    offset = n_bins * np.arange(n_classes)
+    residual = np.zeros(n_bins * n_classes)
+    rows = max(1, _CHUNK_ELEMENTS // n_classes)
+    for start in range(0, n_samples, rows):
+        p, wc = y_proba[start : start + rows], w[start : start + rows]
+        bins = _bin_index(p, n_bins) + offset
+        residual -= np.bincount(
+            bins.ravel(), weights=(wc[:, None] * p).ravel(), minlength=residual.size
+        )
+        true_bins = bins[np.arange(len(p)), y_idx[start : start + rows]]
+        residual += np.bincount(true_bins, weights=wc, minlength=residual.size)
     per_class = np.abs(residual).reshape(n_classes, n_bins).sum(axis=1) / w.sum()
     return float(per_class.mean())
 
@@ -637,15 +646,13 @@ def segmentation_confusion_matrix(y_true, y_pred, *, n_classes=None, ignore_inde
         t, p = t[valid], p[valid]
     if t.size == 0:
         raise ValueError("There are no pixels to evaluate: all are ignored, or the maps are empty.")
-    t = t.astype(np.int64)
-    p = p.astype(np.int64)
+    ranges = {"y_true": (int(t.min()), int(t.max())), "y_pred": (int(p.min()), int(p.max()))}
     if n_classes is None:
-        n_classes = int(max(t.max(), p.max())) + 1
+        n_classes = max(ranges["y_true"][1], ranges["y_pred"][1]) + 1
     elif not isinstance(n_classes, Integral) or isinstance(n_classes, bool) or n_classes < 1:
         raise ValueError(f"n_classes must be a positive integer; got {n_classes!r}.")
     n_classes = int(n_classes)
-    for name, arr in (("y_true", t), ("y_pred", p)):
-        lo, hi = int(arr.min()), int(arr.max())
+    for name, (lo, hi) in ranges.items():
         if lo < 0 or hi >= n_classes:
             extra = ""
             if name == "y_true" and ignore_index is not None:
@@ -654,7 +661,13 @@ def segmentation_confusion_matrix(y_true, y_pred, *, n_classes=None, ignore_inde
                 f"{name} has class indices in [{lo}, {hi}]{extra} but they must lie in "
                 f"[0, {n_classes - 1}] for n_classes={n_classes}."
             )
-    flat = np.bincount(n_classes * t + p, minlength=n_classes * n_classes)
+    # One bincount of the pair index t * K + p, in chunks so that the int64 temporaries
+    # stay small for large label maps kept in uint8.
+    flat = np.zeros(n_classes * n_classes, dtype=np.int64)
+    for start in range(0, t.size, _CHUNK_ELEMENTS):
+        pair = n_classes * t[start : start + _CHUNK_ELEMENTS].astype(np.int64)
+        pair += p[start : start + _CHUNK_ELEMENTS]
+        flat += np.bincount(pair, minlength=flat.size)
     return flat.reshape(n_classes, n_classes)
 
 

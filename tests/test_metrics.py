@@ -789,3 +789,39 @@ def test_calibration_scorer_with_metadata_routing_in_grid_search(fitted):
         y[test], model.predict_proba(X[test]), sample_weight=w[test]
     )
     assert search.cv_results_["split0_test_score"][0] == pytest.approx(expected)
+
+
+def test_chunked_computation_equals_one_pass(monkeypatch):
+    import sklt.metrics
+
+    rng = np.random.default_rng(7)
+    proba = _random_proba(rng, 101, 6)
+    y = rng.integers(0, 6, 101)
+    w = rng.random(101)
+    y_true = rng.integers(0, 4, size=(3, 7, 5)).astype(np.uint8)
+    y_true[rng.random(y_true.shape) < 0.2] = 255
+    y_pred = rng.integers(0, 4, size=(3, 7, 5)).astype(np.uint8)
+    one_pass = (
+        classwise_calibration_error(y, proba, sample_weight=w),
+        segmentation_confusion_matrix(y_true, y_pred, ignore_index=255),
+    )
+    monkeypatch.setattr(sklt.metrics, "_CHUNK_ELEMENTS", 13)
+    chunked = (
+        classwise_calibration_error(y, proba, sample_weight=w),
+        segmentation_confusion_matrix(y_true, y_pred, ignore_index=255),
+    )
+    assert chunked[0] == pytest.approx(one_pass[0])
+    assert chunked[0] == pytest.approx(_reference_classwise_weighted(y, proba, w, 15))
+    np.testing.assert_array_equal(chunked[1], one_pass[1])
+
+
+def _reference_classwise_weighted(y_idx, proba, w, n_bins):
+    total = 0.0
+    for j in range(proba.shape[1]):
+        for in_bin in _reference_bins(proba[:, j], n_bins):
+            if in_bin.any():
+                wb = w[in_bin]
+                freq = np.sum(wb * (y_idx[in_bin] == j)) / wb.sum()
+                conf = np.sum(wb * proba[in_bin, j]) / wb.sum()
+                total += wb.sum() / w.sum() * abs(freq - conf)
+    return total / proba.shape[1]
