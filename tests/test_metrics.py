@@ -822,3 +822,28 @@ def _reference_classwise_weighted(y_idx, proba, w, n_bins):
                 conf = np.sum(wb * proba[in_bin, j]) / wb.sum()
                 total += wb.sum() / w.sum() * abs(freq - conf)
     return total / proba.shape[1]
+
+
+def test_sklt_scorers_tune_a_prior_shift_classifier():
+    from sklt import PriorShiftClassifier
+
+    X, y = make_classification(
+        n_samples=300, n_classes=3, n_informative=3, weights=[0.8, 0.15, 0.05], random_state=0
+    )
+    scoring = {
+        "balanced_error": get_scorer("balanced_error"),
+        "ece": get_scorer("neg_expected_calibration_error"),
+    }
+    search = GridSearchCV(
+        PriorShiftClassifier(LogisticRegression()),
+        {"lam": [0.0, 1.0]},
+        scoring=scoring,
+        refit="balanced_error",
+        cv=3,
+        error_score="raise",
+    ).fit(X, y)
+    assert search.best_params_["lam"] in (0.0, 1.0)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_ece"]))
+    # correcting to a uniform prior lowers the balanced error on this long-tailed data
+    scores = search.cv_results_["mean_test_balanced_error"]
+    assert scores[1] > scores[0]
