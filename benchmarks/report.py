@@ -515,6 +515,136 @@ def write_report(out, meta=None):
         f.write("\n".join(body))
     summary = claims.frame()
     summary.to_csv(os.path.join(out, "claims.csv"), index=False)
+    headline = []
     if headline_gauss is not None:
         headline_gauss.to_csv(os.path.join(out, "headline_gaussians.csv"), index=False)
+        headline.append("Synthetic Gaussians (004 §6.1), balanced error:\n\n"
+                        + md_table(headline_gauss))
+    if lt is not None:
+        table = longtail_headline(lt)
+        table.to_csv(os.path.join(out, "headline_longtail.csv"), index=False)
+        headline.append("Long-tailed tables, balanced accuracy (%), mean ± std over seeds:\n\n"
+                        + md_table(table))
+    with open(os.path.join(out, "headline.md"), "w") as f:
+        f.write("\n".join(headline))
     return path
+
+
+HEADLINE_METHODS = [
+    ("HGB", "CE (plain training)"), ("HGB", "RandomOverSampler"),
+    ("HGB", "Post-hoc LA (τ=1)"), ("HGB", "IC (tuned λ)"),
+    ("NN", "CE (plain training)"), ("NN", "LDAM + DRW"), ("NN", "Post-hoc LA (τ=1)"),
+    ("NN", "Post-hoc LA (tuned τ)"), ("NN", "Logit-adjusted loss (τ=1)"), ("NN", "LADE"),
+]
+
+
+def longtail_headline(lt):
+    """Balanced accuracy of the main methods at the largest imbalance ratio of each data set."""
+    rows = []
+    for family, method in HEADLINE_METHODS:
+        row = {"model": family, "method": method}
+        for dataset in lt.dataset.unique():
+            sub = lt[(lt.dataset == dataset)]
+            ratio = sub.imbalance_ratio.max()
+            cell = sub[(sub.imbalance_ratio == ratio) & (sub.family == family)
+                       & (sub.method == method)]
+            ok = cell[cell.status == "ok"].balanced_accuracy.dropna()
+            row[f"{dataset} ρ={ratio:g}"] = (
+                fmt_pct(ok.mean(), ok.std(ddof=0), len(ok)) if len(ok)
+                else short_status(cell.status.iloc[0]) if len(cell) else "–")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- publishing into the docs -------------------------------------------------------------
+
+_RST_HEADINGS = {1: "-", 2: "~", 3: "^"}
+
+
+def _rst_inline(text):
+    import re
+
+    text = text.replace("\\|", "\x00")
+    text = re.sub(r"(?<!\*)\*(?!\*)", r"\\*", text)  # a lone * is not emphasis
+    text = re.sub(r"`([^`]+)`", r"``\1``", text)
+    text = re.sub(r"(?<=\w)_(?=\s|$|[),.;:])", r"\\_", text)  # trailing _ is no reference
+    return text.replace("|", "\\|").replace("\x00", "\\|")
+
+
+def markdown_to_rst(markdown, image_prefix=""):
+    """Convert the report's Markdown subset (headings, paragraphs, pipe tables, images) to
+    reStructuredText; headings start one level below a page title."""
+    lines = markdown.splitlines()
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            title = _rst_inline(line[level:].strip())
+            out += [title, _RST_HEADINGS.get(level, "^") * len(title), ""]
+            i += 1
+        elif line.startswith("!["):
+            alt, target = line[2:].split("](", 1)
+            out += [f".. image:: {image_prefix}{target.rstrip(')')}", f"   :alt: {alt}", ""]
+            i += 1
+        elif line.startswith("|"):
+            block = []
+            while i < len(lines) and lines[i].startswith("|"):
+                block.append(lines[i])
+                i += 1
+            rows = [_split_row(r) for r in block if not set(r) <= set("|-: ")]
+            out += [".. list-table::", "   :header-rows: 1", ""]
+            for row in rows:
+                for j, cell in enumerate(row):
+                    cell = _rst_inline(cell) if cell else "\\ "
+                    out.append(("   * - " if j == 0 else "     - ") + cell)
+            out.append("")
+        else:
+            out.append(_rst_inline(line))
+            i += 1
+    return "\n".join(out) + "\n"
+
+
+def _split_row(row):
+    cells, current, escaped = [], "", False
+    for ch in row.strip()[1:-1]:
+        if ch == "|" and not escaped:
+            cells.append(current.strip())
+            current = ""
+        else:
+            current += ch
+        escaped = ch == "\\"
+    cells.append(current.strip())
+    return cells
+
+
+DOC_FILES = ("report.md", "headline.md", "claims.csv", "headline_gaussians.csv",
+             "headline_longtail.csv", "run.json",
+             "gaussians.png", "toy_lambda.png", "longtail.png", "shift.png")
+
+
+def publish(out, docs_dir):
+    """Copy a run's report, summary tables and plots into ``docs_dir`` and write
+    ``report.rst.inc`` (included by ``docs/benchmarks.rst``)."""
+    import shutil
+
+    os.makedirs(docs_dir, exist_ok=True)
+    for name in DOC_FILES:
+        if os.path.exists(os.path.join(out, name)):
+            shutil.copy(os.path.join(out, name), os.path.join(docs_dir, name))
+    with open(os.path.join(out, "report.md")) as f:
+        markdown = f.read()
+    prefix = "/" + os.path.relpath(docs_dir, _docs_root(docs_dir)).replace(os.sep, "/") + "/"
+    with open(os.path.join(docs_dir, "report.rst.inc"), "w") as f:
+        f.write(markdown_to_rst(markdown, image_prefix=prefix))
+    return docs_dir
+
+
+def _docs_root(path):
+    """The Sphinx source folder above ``path`` (the one holding conf.py)."""
+    path = os.path.abspath(path)
+    while path != os.path.dirname(path):
+        if os.path.exists(os.path.join(path, "conf.py")):
+            return path
+        path = os.path.dirname(path)
+    return os.path.abspath(os.path.join(path, "docs"))

@@ -25,10 +25,14 @@ def _parser():
     p.add_argument("--only", nargs="+", choices=SUITES, default=None,
                    help="run only these parts (default: all)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    p.add_argument("--docs", default=None, metavar="DIR",
+                   help="also copy the report, summary tables and plots into DIR (e.g. "
+                   "docs/_static/benchmarks) with an reStructuredText version of the report")
     return p
 
 
-def run(suite="quick", out="benchmark_results", seeds=None, only=None, progress=True):
+def run(suite="quick", out="benchmark_results", seeds=None, only=None, progress=True,
+        docs=None):
     """Run the benchmark suite; return the path of the Markdown report."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import matplotlib
@@ -67,6 +71,9 @@ def run(suite="quick", out="benchmark_results", seeds=None, only=None, progress=
         json.dump(meta, f, indent=2)
     path = report.write_report(out, meta)
     print(f"[benchmarks] report: {path} ({ctx.timings['total']:.1f} s)", file=sys.stderr)
+    if docs:
+        report.publish(out, docs)
+        print(f"[benchmarks] copied into {docs}", file=sys.stderr)
     return path
 
 
@@ -89,5 +96,6 @@ def main(argv=None):
         get_config(args.suite, args.seeds)
     except ValueError as exc:
         _parser().error(str(exc))
-    run(args.suite, args.out, args.seeds, args.only, progress=not args.no_progress)
+    run(args.suite, args.out, args.seeds, args.only, progress=not args.no_progress,
+        docs=args.docs)
     return 0
