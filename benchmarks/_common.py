@@ -92,7 +92,7 @@ def get_config(suite, seeds=None):
             name="quick", seeds=2, gauss_trials=20, gauss_n=10_000, toy_n_train=1000,
             toy_n_test=2000, toy_hidden=(32, 32), toy_lams=np.linspace(0, 2, 21),
             lt_datasets=("mnist1d", "digits"), lt_ratios=(10, 100), mnist1d_samples=4000,
-            mnist1d_test_per_class=100, digits_test_per_class=50, epochs=30, hgb_iter=60,
+            mnist1d_test_per_class=100, digits_test_per_class=50, epochs=30, hgb_iter=40,
             cv=3, shift_dataset="mnist1d", shift_train_ratio=100,
             shift_ratios=(50, 10, 2, 1), perf=True, perf_quick=True,
         )
@@ -249,7 +249,7 @@ def make_net(criterion, cfg, seed, **params):
     base = dict(
         criterion=criterion, max_epochs=cfg.epochs, lr=3e-3, batch_size=64,
         optimizer=torch.optim.Adam, train_split=None, verbose=0,
-        iterator_train__shuffle=True,
+        iterator_train__shuffle=True, random_state=seed,
     )
     base.update(params)
     return LongTailClassifier(**base)
