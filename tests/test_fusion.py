@@ -504,3 +504,15 @@ def test_fit_params_without_routing_raise():
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# --- the benchmark ------------------------------------------------------------------------
+
+
+def test_fusion_benchmark_smoke():
+    bench = pytest.importorskip("benchmarks.bench_fusion")
+    rows = bench.run(seeds=1, strengths=(0.0, 1.0), degradations=("fog",), n_max=200)
+    assert len(rows) == 2 * len(bench.METHODS)
+    assert {r["method"] for r in rows} == set(bench.METHODS)
+    assert all(0 <= r["mean_iou"] <= r["mean_accuracy"] + 1e-9 <= 100 + 1e-9 for r in rows)
+    assert "Trend under fog" in bench.format_table(rows)
