@@ -205,9 +205,9 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
     classes_ : ndarray of shape (n_classes,)
         The class labels, shared by all modalities.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during :term:`fit`; only defined when ``X`` has
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``; only defined when ``X`` has
         string column names.
     source_prior_ : ndarray of shape (n_modalities, n_classes)
         The source prior ``p_s`` of each fitted modality (rows follow
