@@ -327,6 +327,32 @@ def test_sample_weight_warns_for_modalities_that_cannot_take_it():
         clf.fit(X, y, sample_weight=np.ones(len(y)))
 
 
+def test_metadata_routing_sends_sample_weight_to_requesting_modalities():
+    import sklearn
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _long_tailed(n=200)
+    w = np.random.default_rng(1).uniform(0.1, 2, size=len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = NoisyOrFusionClassifier(
+            [
+                (
+                    "a",
+                    make_pipeline(
+                        StandardScaler().set_fit_request(sample_weight=False),
+                        LogisticRegression().set_fit_request(sample_weight=True),
+                    ),
+                ),
+                ("b", LogisticRegression().set_fit_request(sample_weight=False)),
+            ]
+        ).fit(X, y, sample_weight=w)
+    scaled = (X - X.mean(axis=0)) / X.std(axis=0)
+    weighted = LogisticRegression().fit(scaled, y, sample_weight=w)
+    np.testing.assert_allclose(clf.estimators_[0][-1].coef_, weighted.coef_, rtol=1e-5)
+    np.testing.assert_allclose(clf.estimators_[1].coef_, LogisticRegression().fit(X, y).coef_)
+    np.testing.assert_allclose(clf.source_prior_[1], class_frequencies(y, [0, 1, 2], w))
+
+
 def test_explicit_source_prior_is_shared():
     X, y = _long_tailed(n=100)
     clf = NoisyOrFusionClassifier(
@@ -343,6 +369,31 @@ def test_frozen_modality_is_not_refit():
     )
     clf.fit(X, y)
     assert clf.estimators_[1][-1].estimator is frozen_model
+
+
+def test_frozen_modality_with_auto_source_prior_warns():
+    X, y = _long_tailed(n=200)
+    frozen = FrozenEstimator(LogisticRegression().fit(X, y))
+    with pytest.warns(UserWarning, match="FrozenEstimator modality uses the class frequencies"):
+        NoisyOrFusionClassifier([("a", frozen), ("b", LogisticRegression())]).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        NoisyOrFusionClassifier([("a", frozen)], source_prior=[0.7, 0.2, 0.1]).fit(X, y)
+
+
+def test_resampling_modality_gets_its_resampled_source_prior():
+    from imblearn.pipeline import make_pipeline as make_imb_pipeline
+    from imblearn.under_sampling import RandomUnderSampler
+
+    X, y = _long_tailed(n=300)
+    clf = NoisyOrFusionClassifier(
+        [
+            ("a", make_imb_pipeline(RandomUnderSampler(random_state=0), LogisticRegression())),
+            ("b", LogisticRegression()),
+        ]
+    ).fit(X, y)
+    np.testing.assert_allclose(clf.source_prior_[0], [1 / 3] * 3)
+    np.testing.assert_allclose(clf.source_prior_[1], class_frequencies(y, [0, 1, 2]))
 
 
 def test_dropped_modality():
