@@ -39,29 +39,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from sklt import NoisyOrFusionClassifier
+from sklt.metrics import mean_class_accuracy, mean_iou
 from sklt.priors import class_frequencies, long_tail_counts
-
-try:  # sklt.metrics lands on main from another branch
-    from sklt.metrics import mean_class_accuracy, mean_iou
-except ImportError:  # pragma: no cover - fallback until then
-    from sklearn.metrics import confusion_matrix
-
-    def _confusion(y_true, y_pred, n_classes):
-        return confusion_matrix(y_true, y_pred, labels=np.arange(n_classes)).astype(float)
-
-    def mean_iou(y_true, y_pred, *, n_classes):
-        cm = _confusion(y_true, y_pred, n_classes)
-        tp = np.diag(cm)
-        union = cm.sum(0) + cm.sum(1) - tp
-        present = union > 0
-        return float(np.mean(tp[present] / union[present]))
-
-    def mean_class_accuracy(y_true, y_pred, *, n_classes):
-        cm = _confusion(y_true, y_pred, n_classes)
-        support = cm.sum(1)
-        present = support > 0
-        return float(np.mean(np.diag(cm)[present] / support[present]))
-
 
 METHODS = {
     "mean fusion (SoftAve)": dict(fusion="mean", temperature=None, lam=0.0),
