@@ -25,7 +25,6 @@ import numpy as np
 from scipy.special import entr, logsumexp
 from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.ensemble._base import _BaseHeterogeneousEnsemble
-from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, _safe_indexing, indexable
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -48,7 +47,7 @@ from sklearn.utils.validation import (
 )
 
 from .adjust import adjust_logits, noisy_or
-from .posthoc import _frozen_source_prior, _inner_log_scores, _resampled_class_counts
+from .posthoc import _inner_log_scores, _resolve_source_prior
 from .priors import _format_classes, check_prior
 
 __all__ = ["NoisyOrFusionClassifier"]
@@ -85,35 +84,6 @@ def _fit_fold_entropy(estimator, X, y, train, test, params):
         estimator, _safe_indexing(X, train), _safe_indexing(y, train), fold_params
     )
     return test, _entropy(_inner_log_scores(estimator, _safe_indexing(X, test)))
-
-
-def _resolve_source_prior(spec, estimator, classes, y, sample_weight):
-    """One modality's source prior, resolved as :class:`sklt.PriorShiftClassifier` does.
-
-    ``"auto"``: the prior a frozen model reports about itself, else the class
-    counts after the samplers of an imbalanced-learn pipeline, else the
-    (weighted) class frequencies of ``y``.
-    """
-    if not (isinstance(spec, str) and spec == "auto"):
-        return check_prior(spec, classes, name="source_prior", allow_zero=False)
-    counts = None
-    if isinstance(estimator, FrozenEstimator):
-        counts = _frozen_source_prior(estimator, classes)
-        if counts is None:
-            warnings.warn(
-                "source_prior='auto' with a FrozenEstimator modality uses the class "
-                "frequencies of the y passed to fit, which may differ from the data the model "
-                "was trained on. Pass the training prior explicitly as source_prior.",
-                UserWarning,
-                stacklevel=4,
-            )
-    else:
-        counts = _resampled_class_counts(estimator, y, classes)
-    if counts is not None:
-        return check_prior(counts, classes, name="source_prior", allow_zero=False)
-    return check_prior(
-        "auto", classes, name="source_prior", y=y, sample_weight=sample_weight, allow_zero=False
-    )
 
 
 class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):

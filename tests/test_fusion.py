@@ -374,7 +374,7 @@ def test_frozen_modality_is_not_refit():
 def test_frozen_modality_with_auto_source_prior_warns():
     X, y = _long_tailed(n=200)
     frozen = FrozenEstimator(LogisticRegression().fit(X, y))
-    with pytest.warns(UserWarning, match="FrozenEstimator modality uses the class frequencies"):
+    with pytest.warns(UserWarning, match="FrozenEstimator uses the class frequencies"):
         NoisyOrFusionClassifier([("a", frozen), ("b", LogisticRegression())]).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
