@@ -28,11 +28,14 @@ def _parser():
     p.add_argument("--docs", default=None, metavar="DIR",
                    help="also copy the report, summary tables and plots into DIR (e.g. "
                    "docs/_static/benchmarks) with an reStructuredText version of the report")
+    p.add_argument("--readme", default=None, metavar="PATH",
+                   help="with --docs: also write the headline tables into PATH (between its "
+                   "<!-- benchmarks:start/end --> markers)")
     return p
 
 
 def run(suite="quick", out="benchmark_results", seeds=None, only=None, progress=True,
-        docs=None):
+        docs=None, readme=None):
     """Run the benchmark suite; return the path of the Markdown report."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import matplotlib
@@ -74,6 +77,11 @@ def run(suite="quick", out="benchmark_results", seeds=None, only=None, progress=
     if docs:
         report.publish(out, docs)
         print(f"[benchmarks] copied into {docs}", file=sys.stderr)
+        if readme:
+            image = os.path.relpath(os.path.join(docs, "gaussians.png"),
+                                    os.path.dirname(os.path.abspath(readme)))
+            report.update_readme(out, readme, image.replace(os.sep, "/"))
+            print(f"[benchmarks] updated {readme}", file=sys.stderr)
     return path
 
 
@@ -90,6 +98,8 @@ def _versions():
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    if args.readme and not args.docs:
+        _parser().error("--readme needs --docs (the README links to the plot copied there).")
     try:
         from ._common import get_config
 
@@ -97,5 +107,5 @@ def main(argv=None):
     except ValueError as exc:
         _parser().error(str(exc))
     run(args.suite, args.out, args.seeds, args.only, progress=not args.no_progress,
-        docs=args.docs)
+        docs=args.docs, readme=args.readme)
     return 0
