@@ -408,9 +408,13 @@ def shift_claims(df, claims):
 def perf_section(out, perf):
     if perf is None:
         return ""
-    text = ["## 5. Performance (bench_adjust, bench_tuning, bench_losses)\n",
+    from .suite_perf import MODULES
+
+    text = ["## 5. Performance and the feature benchmarks (`benchmarks/bench_*.py`)\n",
+            "Each module's `run()` is called by the suite; its rows are shown as it returns "
+            "them (see the module for what each column means).\n",
             md_table(perf.assign(seconds=perf.seconds.map(lambda s: f"{s:.1f}")))]
-    for name in ("bench_adjust", "bench_tuning", "bench_losses"):
+    for name in MODULES:
         frame = _read(out, f"perf_{name}.csv")
         if frame is not None:
             text.append(f"\n### {name}\n\n" + md_table(frame.head(40)))

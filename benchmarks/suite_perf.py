@@ -1,5 +1,6 @@
 """Performance ratios: the ``run()`` functions of ``benchmarks/bench_adjust.py``,
-``bench_tuning.py`` and ``bench_losses.py`` (written beside the features they time).
+``bench_tuning.py``, ``bench_losses.py`` and ``bench_fusion.py`` (written beside the features
+they measure).
 
 Each module is imported if present and its ``run`` called with ``quick`` (and ``seeds``)
 when it accepts them; whatever it returns (a DataFrame, a list of dicts or a dict) is stored as
@@ -17,6 +18,7 @@ MODULES = {
     "bench_adjust": "post-hoc adjustment (sklt.adjust / sklt.posthoc)",
     "bench_tuning": "λ / τ tuners (sklt.tuning)",
     "bench_losses": "training losses (sklt.nn)",
+    "bench_fusion": "multimodal fusion (UNO-IC, 000 Table 5, synthetic)",
 }
 
 
