@@ -68,6 +68,8 @@ class Config:
     epochs: int
     hgb_iter: int
     cv: int
+    batch_size: int
+    lr: float
     # shifted test sets (002 Table 6)
     shift_dataset: str
     shift_train_ratio: float
@@ -85,6 +87,7 @@ def get_config(suite, seeds=None):
             toy_n_test=400, toy_hidden=(16,), toy_lams=np.linspace(0, 2, 5),
             lt_datasets=("digits",), lt_ratios=(10,), mnist1d_samples=1000,
             mnist1d_test_per_class=20, digits_test_per_class=30, epochs=2, hgb_iter=5, cv=2,
+            batch_size=128, lr=1e-2,
             shift_dataset="digits", shift_train_ratio=10, shift_ratios=(10, 1), perf=False,
         )
     elif suite == "quick":
@@ -92,8 +95,8 @@ def get_config(suite, seeds=None):
             name="quick", seeds=2, gauss_trials=20, gauss_n=10_000, toy_n_train=1000,
             toy_n_test=2000, toy_hidden=(32, 32), toy_lams=np.linspace(0, 2, 21),
             lt_datasets=("mnist1d", "digits"), lt_ratios=(10, 100), mnist1d_samples=4000,
-            mnist1d_test_per_class=100, digits_test_per_class=50, epochs=30, hgb_iter=40,
-            cv=3, shift_dataset="mnist1d", shift_train_ratio=100,
+            mnist1d_test_per_class=100, digits_test_per_class=50, epochs=20, hgb_iter=40,
+            cv=2, batch_size=256, lr=1e-2, shift_dataset="mnist1d", shift_train_ratio=100,
             shift_ratios=(50, 10, 2, 1), perf=True, perf_quick=True,
         )
     elif suite == "full":
@@ -102,7 +105,7 @@ def get_config(suite, seeds=None):
             toy_n_test=4000, toy_hidden=(64, 64), toy_lams=np.linspace(0, 2, 41),
             lt_datasets=("mnist1d", "digits"), lt_ratios=(10, 100), mnist1d_samples=10_000,
             mnist1d_test_per_class=200, digits_test_per_class=50, epochs=100, hgb_iter=200,
-            cv=5, shift_dataset="mnist1d", shift_train_ratio=100,
+            cv=5, batch_size=128, lr=3e-3, shift_dataset="mnist1d", shift_train_ratio=100,
             shift_ratios=(50, 25, 10, 5, 2, 1), perf=True, perf_quick=False,
         )
     else:
@@ -247,7 +250,7 @@ def make_net(criterion, cfg, seed, **params):
 
     torch.manual_seed(seed)
     base = dict(
-        criterion=criterion, max_epochs=cfg.epochs, lr=3e-3, batch_size=64,
+        criterion=criterion, max_epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
         optimizer=torch.optim.Adam, train_split=None, verbose=0,
         iterator_train__shuffle=True, random_state=seed,
     )
