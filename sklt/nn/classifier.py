@@ -1,10 +1,13 @@
 """``LongTailClassifier``: a skorch classifier whose long-tail loss is a hyperparameter."""
 
+import contextlib
 import inspect
+import numbers
 
 import numpy as np
 import torch
 from sklearn.base import clone
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet, NeuralNetClassifier
@@ -20,6 +23,34 @@ from sklt.priors import _format_classes, check_prior
 __all__ = ["LongTailClassifier"]
 
 CRITERIA = {**_BASE_LOSSES, "class_balanced": ClassBalancedLoss}
+
+
+def _loss_params(cls):
+    params = set(inspect.signature(cls).parameters) - {"self", "class_counts"}
+    return {p for p in params if p not in ("args", "kwargs", "base_params")}
+
+
+#: Hyperparameter names of the sklt losses (``criterion__<name>``).
+_KNOWN_HYPERPARAMETERS = set().union(*(_loss_params(cls) for cls in CRITERIA.values()))
+
+
+def _drop_foreign_hyperparameters(cls, kwargs):
+    """Drop ``criterion__*`` values that belong to *other* sklt losses.
+
+    So that ``GridSearchCV(net, {"criterion": [...], "criterion__tau": [...]})``
+    works: ``tau`` is ignored by the losses that have no ``tau``. Unknown names
+    (typos) are kept and raise a TypeError from the loss.
+    """
+    accepted = _loss_params(cls)
+    if issubclass(cls, ClassBalancedLoss):
+        base = kwargs.get("base", "cross_entropy")
+        base_cls = _BASE_LOSSES.get(base, base) if isinstance(base, str) else base
+        if isinstance(base_cls, type):
+            accepted |= _loss_params(base_cls)
+    return {
+        k: v for k, v in kwargs.items()
+        if k in accepted or k == "class_counts" or k not in _KNOWN_HYPERPARAMETERS
+    }
 
 
 def _encoded_accuracy(net, X, y):
@@ -51,7 +82,8 @@ class LongTailClassifier(NeuralNetClassifier):
         ``"class_balanced"``, or a class. sklt loss classes receive
         ``class_counts`` (counted from ``y`` at fit); hyperparameters go in
         ``criterion__*`` (``criterion__tau``, ``criterion__gamma``, ...) and are
-        validated at fit.
+        validated at fit. A hyperparameter of another sklt loss is ignored
+        (so one grid can span several losses); an unknown name is an error.
     target_prior : None, "uniform", array-like of shape (n_classes,) or dict, default=None
         Prior to predict under. ``None``: the logits as trained. Otherwise
         ``log p_t - log(entangled prior of the loss)`` is added to the logits at
@@ -81,6 +113,11 @@ class LongTailClassifier(NeuralNetClassifier):
     classes : array-like or None, default=None
         The class labels; ``None`` infers them from ``y``. Classes absent from
         ``y`` get a zero count.
+    random_state : int, RandomState or None, default=None
+        Seed for weight initialisation, shuffling and augmentation: ``fit``
+        runs with torch's global RNG seeded from it and restores the RNG state
+        afterwards (:func:`torch.random.fork_rng`). ``None``: torch's current
+        global RNG, as in skorch.
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... (skorch's ``device``).
     **kwargs
@@ -151,6 +188,7 @@ class LongTailClassifier(NeuralNetClassifier):
         train_split=None,
         verbose=0,
         classes=None,
+        random_state=None,
         **kwargs,
     ):
         kwargs.setdefault("iterator_train__shuffle", True)
@@ -168,6 +206,31 @@ class LongTailClassifier(NeuralNetClassifier):
         )
         self.target_prior = target_prior
         self.augmentation = augmentation
+        self.random_state = random_state
+
+    def _get_param_names(self):
+        # skorch lists every public attribute; leave out its private bookkeeping.
+        return [k for k in super()._get_param_names() if not k.startswith("_")]
+
+    @contextlib.contextmanager
+    def _seeded(self):
+        """Run with torch's global RNG seeded from ``random_state``, then restore it."""
+        if self.random_state is None:
+            yield
+            return
+        if isinstance(self.random_state, numbers.Integral) and not isinstance(
+            self.random_state, bool
+        ):
+            seed = int(self.random_state)
+        else:
+            seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        device = torch.device(self.device) if self.device is not None else torch.device("cpu")
+        devices = []
+        if device.type == "cuda":
+            devices = [device.index if device.index is not None else torch.cuda.current_device()]
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            yield
 
     @property
     def _default_callbacks(self):
@@ -185,6 +248,12 @@ class LongTailClassifier(NeuralNetClassifier):
         X = validate_data(
             self, X, reset=reset, dtype=(np.float32, np.float64), allow_nd=True,
         )
+        shape = getattr(self, "input_shape_", None)
+        if shape is not None and tuple(X.shape[1:]) != shape:
+            raise ValueError(
+                f"X has samples of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
+                f"fitted on samples of shape {shape}."
+            )
         return X.astype(np.float32, copy=False)
 
     def _prepare_fit(self, X, y, reset, classes=None):
@@ -251,9 +320,10 @@ class LongTailClassifier(NeuralNetClassifier):
         """
         X, y_enc = self._prepare_fit(X, y, reset=True)
         self._target_log_prior()  # validate target_prior before training
-        if not self.warm_start or not self.initialized_:
-            self.initialize()
-        NeuralNet.partial_fit(self, X, y_enc, _routing_method="fit", **fit_params)
+        with self._seeded():
+            if not self.warm_start or not self.initialized_:
+                self.initialize()
+            NeuralNet.partial_fit(self, X, y_enc, _routing_method="fit", **fit_params)
         return self
 
     def partial_fit(self, X, y, classes=None, **fit_params):
@@ -278,10 +348,11 @@ class LongTailClassifier(NeuralNetClassifier):
         """
         first = not self.initialized_ or not hasattr(self, "class_counts_")
         X, y_enc = self._prepare_fit(X, y, reset=first, classes=classes)
-        if first:
-            self._target_log_prior()
-            self.initialize()
-        return NeuralNet.partial_fit(self, X, y_enc, **fit_params)
+        with self._seeded():
+            if first:
+                self._target_log_prior()
+                self.initialize()
+            return NeuralNet.partial_fit(self, X, y_enc, **fit_params)
 
     def initialize(self):
         """Initialise module, criterion, optimizer, callbacks and the augmentation."""
@@ -326,6 +397,8 @@ class LongTailClassifier(NeuralNetClassifier):
                 f"criterion must be a name in {sorted(CRITERIA)}, a class or a module; got "
                 f"{criterion!r}."
             )
+        if isinstance(criterion, type) and issubclass(criterion, LongTailLoss):
+            kwargs = _drop_foreign_hyperparameters(criterion, kwargs)
         if isinstance(criterion, type) and issubclass(criterion, LongTailLoss) \
                 and "class_counts" not in kwargs:
             counts = getattr(self, "class_counts_", None)
@@ -366,6 +439,15 @@ class LongTailClassifier(NeuralNetClassifier):
             )
         self.augmentation_ = aug
         return self
+
+    def get_params(self, deep=True, **kwargs):
+        """Parameters, with ``augmentation__*`` values set on the net taking precedence."""
+        params = super().get_params(deep=deep, **kwargs)
+        if deep:
+            params.update(
+                (k, v) for k, v in vars(self).items() if k.startswith("augmentation__")
+            )
+        return params
 
     def set_params(self, **kwargs):
         """Set parameters; ``augmentation__*`` go to the augmentation (re-initialised)."""
@@ -516,10 +598,11 @@ class LongTailClassifier(NeuralNetClassifier):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return np.asarray(self.classes_)[self._adjusted(X, "logits").argmax(axis=1)]
+        scores = self._adjusted(X, "logits")
+        return np.asarray(self.classes_)[scores.argmax(axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        tags.non_deterministic = True
+        tags.non_deterministic = self.random_state is None
         return tags
