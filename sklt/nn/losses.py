@@ -94,6 +94,10 @@ def _log_prior_from_counts(counts):
     return log_prior.clamp_min(_LOG_TINY)
 
 
+def _refresh_weighted(module, incompatible_keys):
+    module._weighted = bool(torch.any(module.class_weight != 1))
+
+
 def class_balanced_weights(class_counts, beta):
     """Class-balanced weights of Cui et al. (2019): ``(1 - beta) / (1 - beta ** n_c)``.
 
@@ -180,6 +184,9 @@ class LongTailLoss(nn.Module):
         self.register_buffer("class_counts", counts)
         self.register_buffer("class_weight", torch.ones_like(counts))
         self.register_buffer("log_prior", _log_prior_from_counts(counts).float())
+        # Skip the per-sample weighting while all class weights are one (fast path).
+        self._weighted = False
+        self.register_load_state_dict_post_hook(_refresh_weighted)
 
     @property
     def n_classes(self):
@@ -203,6 +210,7 @@ class LongTailLoss(nn.Module):
                         f"({self.n_classes},)."
                     )
                 self.class_weight.copy_(weight.to(self.class_weight.device))
+        self._weighted = bool(torch.any(self.class_weight != 1))
         return self
 
     def entangled_log_prior(self):
@@ -238,6 +246,8 @@ class LongTailLoss(nn.Module):
         )
 
     def _reduce(self, losses, target):
+        if not self._weighted:
+            return losses.mean()
         weight = self.class_weight.to(losses.dtype)
         if target.ndim == 1:
             sample_weight = weight[target]
@@ -507,15 +517,21 @@ class LADELoss(LongTailLoss):
         target = self._check_target(logits, target)
         n = logits.shape[0]
         log_p = self.log_source_prior(logits.dtype)
-        onehot = F.one_hot(target, self.n_classes).to(logits.dtype) if target.ndim == 1 \
-            else target
-        n_c = onehot.sum(dim=0)
+        if target.ndim == 1:
+            n_c = torch.bincount(target, minlength=self.n_classes).to(logits.dtype)
+            t1_sum = torch.zeros_like(n_c).index_add(
+                0, target, logits.gather(1, target[:, None]).squeeze(1)
+            )
+        else:
+            n_c = target.sum(dim=0)
+            t1_sum = (target * logits).sum(dim=0)
         present = n_c > 0
-        t1 = (onehot * logits).sum(dim=0) / torch.where(present, n_c, 1.0)
-        t2 = torch.logsumexp(logits, dim=0) - math.log(n) - math.log(self.n_classes) - log_p
-        per_class = -t1 + t2 + self.lam * t2.square()
-        alpha_c = torch.exp(log_p) * present.to(logits.dtype)
-        return (alpha_c * per_class).sum()
+        t1 = t1_sum / torch.where(present, n_c, 1.0)
+        # T2_c = log((1/N) sum_i (u_c / p_s(c)) exp(z_ic)), u_c = 1/K.
+        t2 = torch.logsumexp(logits, dim=0) - (log_p + math.log(n * self.n_classes))
+        per_class = t2 * (1.0 + self.lam * t2) - t1
+        alpha_c = torch.where(present, log_p.exp(), 0.0)
+        return torch.dot(alpha_c, per_class)
 
     def _entangled_log_prior(self):
         return torch.zeros(self.n_classes, dtype=torch.float64, device=self.class_counts.device)
