@@ -442,6 +442,20 @@ def test_partial_fit_continues_training_and_counts_epochs():
         net.partial_fit(X, np.where(y == "a", "zzz", y))
 
 
+def test_classes_absent_from_y_get_zero_counts():
+    X, y = _data(n=60)
+    net = _net(criterion="lade", max_epochs=2)
+    net.partial_fit(X, y, classes=["a", "b", "c", "d"])
+    np.testing.assert_array_equal(net.class_counts_, [42, 12, 6, 0])
+    assert np.all(np.isfinite(net.history[:, "train_loss"]))
+    proba = net.set_params(target_prior="uniform").predict_proba(X)
+    assert proba.shape == (60, 4)  # LADE is entangled with the uniform prior: fine
+    ce = _net(classes=["a", "b", "c", "d"], max_epochs=1).fit(X, y)
+    assert ce.source_prior_[3] == 0
+    with pytest.raises(ValueError, match=r"classes \['d'\] are entangled with a zero prior"):
+        ce.set_params(target_prior="uniform").predict_proba(X)
+
+
 @pytest.mark.parametrize(
     "device",
     ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(

@@ -9,6 +9,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
 
 import torch.nn.functional as F  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from sklt.nn.losses import (  # noqa: E402
     BalancedSoftmaxLoss,
@@ -104,6 +106,28 @@ def test_lader_matches_direct_transcription_of_eq_15_16(labels, lam):
     assert loss.regularizer(z, y).item() == pytest.approx(expected, rel=1e-6, abs=1e-7)
     ce = F.cross_entropy(z + torch.log(torch.tensor(COUNTS, dtype=z.dtype) / sum(COUNTS)), y)
     assert loss(z, y).item() == pytest.approx(ce.item() + expected, rel=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    counts=st.lists(st.integers(1, 1000), min_size=2, max_size=6),
+    n=st.integers(1, 12),
+    seed=st.integers(0, 2**16),
+    lam=st.floats(0, 2),
+)
+def test_property_lader_and_identities_on_random_batches(counts, n, seed, lam):
+    k = len(counts)
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, k, generator=gen, dtype=torch.float64) * 4
+    y = torch.randint(0, k, (n,), generator=gen)
+    lade = LADELoss(counts, alpha=1.0, lam=lam)
+    assert lade.regularizer(z, y).item() == pytest.approx(
+        _lader_loop(z, y, counts, lam), rel=1e-5, abs=1e-6
+    )
+    la = LogitAdjustedLoss(counts, tau=1.0)(z, y)
+    torch.testing.assert_close(BalancedSoftmaxLoss(counts)(z, y), la)
+    torch.testing.assert_close(BayiasLoss(counts)(z, y), la, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(LADELoss(counts, alpha=0.0, lam=lam)(z, y), la)
 
 
 def test_lader_gradient_is_zero_for_absent_class_t1_and_finite():

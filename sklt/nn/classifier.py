@@ -213,7 +213,7 @@ class LongTailClassifier(NeuralNetClassifier):
         return [k for k in super()._get_param_names() if not k.startswith("_")]
 
     @contextlib.contextmanager
-    def _seeded(self):
+    def _seeded(self, offset_by_history=False):
         """Run with torch's global RNG seeded from ``random_state``, then restore it."""
         if self.random_state is None:
             yield
@@ -224,6 +224,9 @@ class LongTailClassifier(NeuralNetClassifier):
             seed = int(self.random_state)
         else:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        if offset_by_history and self.initialized_ and self.history_ is not None:
+            # Later partial_fit calls: a different, still reproducible, stream.
+            seed = (seed + len(self.history_)) % (2**63 - 1)
         device = torch.device(self.device) if self.device is not None else torch.device("cpu")
         devices = []
         if device.type == "cuda":
@@ -319,7 +322,7 @@ class LongTailClassifier(NeuralNetClassifier):
         self : LongTailClassifier
         """
         X, y_enc = self._prepare_fit(X, y, reset=True)
-        self._target_log_prior()  # validate target_prior before training
+        self._target_prior_array()  # validate target_prior before training
         with self._seeded():
             if not self.warm_start or not self.initialized_:
                 self.initialize()
@@ -348,9 +351,9 @@ class LongTailClassifier(NeuralNetClassifier):
         """
         first = not self.initialized_ or not hasattr(self, "class_counts_")
         X, y_enc = self._prepare_fit(X, y, reset=first, classes=classes)
-        with self._seeded():
+        with self._seeded(offset_by_history=not first):
             if first:
-                self._target_log_prior()
+                self._target_prior_array()
                 self.initialize()
             return NeuralNet.partial_fit(self, X, y_enc, **fit_params)
 
@@ -523,7 +526,7 @@ class LongTailClassifier(NeuralNetClassifier):
             log_prior = np.maximum(log_prior, np.log(np.finfo(np.float32).tiny))
         return log_prior
 
-    def _target_log_prior(self):
+    def _target_prior_array(self):
         if self.target_prior is None:
             return None
         return check_prior(self.target_prior, self.classes_, name="target_prior")
@@ -532,11 +535,16 @@ class LongTailClassifier(NeuralNetClassifier):
     def source_prior_(self):
         """Prior the posteriors of :meth:`predict_proba` are entangled with."""
         check_is_fitted(self)
-        target = self._target_log_prior()
+        target = self._target_prior_array()
         if target is not None:
             return target
+        return self._entangled_prior()
+
+    def _entangled_prior(self):
+        """Normalised entangled prior; classes whose log-prior sits at the floor are 0."""
         log_prior = self._entangled_log_prior()
         prior = np.exp(log_prior - log_prior.max())
+        prior[prior <= 2 * np.finfo(np.float32).tiny] = 0.0
         return prior / prior.sum()
 
     def _forward_logits(self, X):
@@ -552,11 +560,17 @@ class LongTailClassifier(NeuralNetClassifier):
             X = self._validate_X(X, reset=False)
         logits = self._forward_logits(X)
         scale = float(getattr(self.criterion_, "logit_scale", 1.0))
-        target = self._target_log_prior()
+        target = self._target_prior_array()
         source = None
         if target is not None:
-            log_prior = self._entangled_log_prior()
-            source = np.exp(log_prior - log_prior.max())
+            source = self._entangled_prior()
+            if np.any(source == 0):
+                raise ValueError(
+                    f"The logits of classes {_format_classes(self.classes_[source == 0])} are "
+                    "entangled with a zero prior (no training samples), so they cannot be moved "
+                    "to target_prior. Use a loss entangled with the uniform prior "
+                    "(balanced_softmax, lade) or set target_prior=None."
+                )
         return adjust_logits(
             logits, source, target, temperature=1.0 / scale, output=output
         )
