@@ -49,7 +49,10 @@ def _call(name, cfg):
     if "quick" in params:
         kwargs["quick"] = cfg.perf_quick
     if "seeds" in params:
-        kwargs["seeds"] = cfg.seeds if cfg.perf_quick is False else min(cfg.seeds, 3)
+        # the quick suite keeps the feature benchmarks short: one seed, few timing rounds
+        kwargs["seeds"] = cfg.seeds if not cfg.perf_quick else 1
+    if "repeats" in params and cfg.perf_quick:
+        kwargs["repeats"] = 3
     return _as_frame(fn(**kwargs)), "ok"
 
 
