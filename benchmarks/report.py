@@ -399,7 +399,9 @@ def shift_claims(df, claims):
                "cited by 000)", "papers assume p_t known",
                f"median recovered fraction {np.median(gains):.2f} over {len(gains)} cases"
                if gains else "not measured", verdict([np.median(gains) >= 0.5])
-               if gains else "not measured")
+               if gains else "not measured",
+               "EM needs calibrated posteriors; these small models are over-confident and it "
+               "runs here without the validation set that `calibrate=True` would use")
 
 
 # --- performance ----------------------------------------------------------------------

@@ -11,7 +11,9 @@ Two model families, every method sklt has:
   cross-entropy net.
 
 Post-hoc rows: LA τ = 1 (:class:`sklt.LogitAdjuster`), LA with τ tuned by cross-validation on
-the training set (:class:`sklt.tuning.LogitAdjusterCV`), IC with tuned λ
+the training set (:class:`sklt.tuning.LogitAdjusterCV`; the folds come from
+:class:`benchmarks._common.TailSafeStratifiedKFold`, which keeps classes with fewer samples
+than folds in every training fold), IC with tuned λ
 (:class:`sklt.tuning.PriorShiftClassifierCV`), PC Softmax (:class:`sklt.PriorShiftClassifier`,
 λ = 1, uniform target — identical to LA τ = 1 on these balanced test sets, listed because the
 papers list both). Test sets are balanced; metrics are balanced accuracy, many/medium/few-shot
@@ -28,6 +30,7 @@ from sklearn.preprocessing import StandardScaler
 from sklt.datasets import load_digits_lt, load_mnist1d_lt
 
 from ._common import (
+    TailSafeStratifiedKFold,
     Timer,
     evaluate,
     fit_net,
@@ -77,7 +80,7 @@ def _kwargs_for(cls, name_options, value):
 def _tuner(path, grid_names, grid, estimator, cfg):
     Tuner = require(path)
     kwargs = _kwargs_for(Tuner, grid_names, grid)
-    kwargs.update(_kwargs_for(Tuner, ("cv",), cfg.cv))
+    kwargs.update(_kwargs_for(Tuner, ("cv",), TailSafeStratifiedKFold(cfg.cv)))
     return Tuner(estimator, **kwargs)
 
 

@@ -19,7 +19,7 @@ from sklearn.neural_network import MLPClassifier
 
 from sklt.datasets import make_imbalanced_circles, make_imbalanced_moons
 
-from ._common import require, run_method
+from ._common import TailSafeStratifiedKFold, require, run_method
 
 DATASETS = {"moons": make_imbalanced_moons, "circles": make_imbalanced_circles}
 PLOT_LAMS = (0.0, 0.5, 1.0, 1.5)
@@ -52,7 +52,7 @@ def _tuned_lam(cfg, seed, X, y, lams):
     Tuner = require("sklt.tuning:PriorShiftClassifierCV")
     kwargs = _grid_kwargs(Tuner, lams)
     if "cv" in inspect.signature(Tuner).parameters:
-        kwargs["cv"] = cfg.cv
+        kwargs["cv"] = TailSafeStratifiedKFold(cfg.cv)
     tuner = Tuner(_mlp(cfg, seed), **kwargs).fit(X, y)
     return float(tuner.best_lam_)
 
