@@ -5,6 +5,12 @@ The post-hoc meta-estimators wrap any classifier; the neural classifiers live in
 ``sklt`` never imports torch.
 """
 
+from .posthoc import LogitAdjuster, PriorShiftClassifier
+
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "LogitAdjuster",
+    "PriorShiftClassifier",
+    "__version__",
+]

@@ -201,7 +201,9 @@ def adjust_logits(
     try:
         n_classes = scores.shape[axis]
     except IndexError:
-        raise ValueError(f"axis {axis} is out of range for scores of shape {scores.shape}.") from None
+        raise ValueError(
+            f"axis {axis} is out of range for scores of shape {scores.shape}."
+        ) from None
     if source_prior is None and target_prior is None:
         offset = None
     else:
