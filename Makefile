@@ -19,7 +19,7 @@ install: $(STAMP)
 
 test: install
 	$(PY) -m ruff check sklt tests benchmarks
-	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --durations=15 sklt tests
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --durations=15 --doctest-modules --doctest-glob="*.rst" sklt tests docs/user_guide
 
 demo: install
 	$(PY) -m benchmarks --suite quick --out benchmark_results

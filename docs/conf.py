@@ -59,6 +59,9 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
     "matplotlib_animations": False,
+    "backreferences_dir": "gen_modules/backreferences",
+    "doc_module": ("sklt",),
+    "reference_url": {"sklt": None},
 }
 
 warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is currently using agg")

@@ -443,7 +443,7 @@ class LogitAdjuster(_BasePriorCorrector):
         Resolved target prior, in ``classes_`` order.
     n_features_in_ : int
         Number of features seen during fit (when the inner model defines it).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen during fit (when the inner model defines it).
 
     See Also
@@ -536,7 +536,7 @@ class PriorShiftClassifier(_BasePriorCorrector):
         Resolved target prior.
     n_features_in_ : int
         Number of features seen during fit (when the inner model defines it).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen during fit (when the inner model defines it).
 
     See Also
