@@ -6,11 +6,14 @@ The post-hoc meta-estimators wrap any classifier; the neural classifiers live in
 """
 
 from .posthoc import LogitAdjuster, PriorShiftClassifier
+from .tuning import LogitAdjusterCV, PriorShiftClassifierCV
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "LogitAdjuster",
+    "LogitAdjusterCV",
     "PriorShiftClassifier",
+    "PriorShiftClassifierCV",
     "__version__",
 ]

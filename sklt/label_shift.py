@@ -35,6 +35,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _num_features, check_is_fitted
 
 from .adjust import adjust_logits
+from .posthoc import _inner_log_scores
 from .priors import check_prior, class_frequencies
 
 __all__ = [
@@ -438,17 +439,7 @@ def fit_bias_corrected_temperature(scores, y, *, classes=None, input="logits"):
 
 def _log_scores(estimator, X):
     """Log-scores of a fitted estimator (log-probabilities, else decision values)."""
-    try:
-        from .posthoc import _inner_log_scores
-    except ImportError:  # pragma: no cover - until sklt.posthoc lands
-        _inner_log_scores = None
-    if _inner_log_scores is not None:
-        return _inner_log_scores(estimator, X)
-    if hasattr(estimator, "predict_proba"):
-        with np.errstate(divide="ignore"):
-            return np.log(estimator.predict_proba(X))
-    d = np.asarray(estimator.decision_function(X), dtype=np.float64)
-    return np.c_[-d / 2, d / 2] if d.ndim == 1 else d
+    return _inner_log_scores(estimator, X)
 
 
 def _is_sklt_corrector(estimator):
