@@ -444,10 +444,12 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
             n_splits = cv.get_n_splits()
             if counts.min() < n_splits:
                 rare = classes[counts < n_splits]
+                fewest = counts.min()
                 raise ValueError(
-                    f"Classes {_format_classes(rare)} have fewer samples "
-                    f"({counts.min()} at least) than the cv={n_splits} folds: every training "
-                    "fold needs every class. Use fewer folds (cv=...)."
+                    f"Classes {_format_classes(rare)} have fewer samples than the "
+                    f"cv={n_splits} folds (the rarest has {fewest} sample"
+                    f"{'' if fewest == 1 else 's'}): every training fold needs every class. "
+                    "Use fewer folds (cv=...)."
                 )
         splits = list(cv.split(X, y, **split_params))  # materialised once
         if not self.refit and not frozen and len(splits) > 1:

@@ -285,7 +285,8 @@ def test_scorer_returning_nan_is_an_error():
 def test_fewer_samples_of_a_class_than_folds_is_an_error():
     y_rare = y.copy()
     y_rare[np.flatnonzero(y == 2)[3:]] = 1  # class 2 keeps 3 samples
-    with pytest.raises(ValueError, match=r"Classes \[2\] have fewer samples .* cv=5 folds"):
+    match = r"Classes \[2\] have fewer samples than the cv=5 folds \(the rarest has 3 samples\)"
+    with pytest.raises(ValueError, match=match):
         PriorShiftClassifierCV(lams=3).fit(X, y_rare)
 
 
