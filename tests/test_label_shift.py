@@ -318,3 +318,19 @@ def test_bbse_prior_bad_input():
         bbse_prior(eye[[0, 1]], ["a", "b"], eye)
     with pytest.raises(ValueError, match="not in classes"):
         bbse_prior(eye[[0, 1]], ["a", "c"], eye, classes=["a", "b"])
+
+
+def test_sklt_corrector_uses_inner_posteriors_and_its_source_prior(shifted):
+    from sklt import PriorShiftClassifier, PriorShiftClassifierCV
+
+    clf, source_prior, X_val, y_val, targets = shifted
+    X_t = targets["reversed"][0]
+    X_train, y_train = X_val, y_val  # any labelled source sample
+    plain = LogisticRegression().fit(X_train, y_train)
+    reference = estimate_target_prior(plain, X_t, source_prior=np.bincount(y_train))
+    for target_prior in ["uniform", [0.1, 0.1, 0.1, 0.1, 0.6]]:
+        corrector = PriorShiftClassifier(LogisticRegression(), lam=0.7,
+                                         target_prior=target_prior).fit(X_train, y_train)
+        np.testing.assert_allclose(estimate_target_prior(corrector, X_t), reference)
+    tuner = PriorShiftClassifierCV(LogisticRegression(), lams=3, cv=2).fit(X_train, y_train)
+    np.testing.assert_allclose(estimate_target_prior(tuner, X_t), reference)
