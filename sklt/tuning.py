@@ -236,6 +236,7 @@ def _fit_and_score_over_grid(
     classes,
     settings,
     keep_data,
+    keep_model=False,
 ):
     """Fit ``corrector`` on one training fold and score every grid value on its held-out fold.
 
@@ -261,14 +262,17 @@ def _fit_and_score_over_grid(
         Grid to score now; ``None`` scores nothing (peak search scores lazily).
     keep_data : bool
         Keep the fold's held-out data for later scoring.
+    keep_model : bool, default=False
+        Return the fitted corrector (for ``refit=False``); otherwise it is not
+        sent back from the worker.
 
     Returns
     -------
     scores : ndarray of shape (len(settings),) or None
     fold : _HeldOutFold or None
         The held-out fold (when ``keep_data``).
-    corrector : _BasePriorCorrector
-        The corrector fitted on the training fold.
+    corrector : _BasePriorCorrector or None
+        The corrector fitted on the training fold (when ``keep_model``).
     """
     X_train, y_train = _safe_indexing(X, train_idx), _safe_indexing(y, train_idx)
     X_val, y_val = _safe_indexing(X, val_idx), _safe_indexing(y, val_idx)
@@ -291,7 +295,7 @@ def _fit_and_score_over_grid(
     scores = None
     if settings is not None:
         scores = np.array([fold.score(scorer, s, t) for s, t in settings])
-    return scores, (fold if keep_data else None), corrector
+    return scores, (fold if keep_data else None), (corrector if keep_model else None)
 
 
 # --------------------------------------------------------------------------- estimators
@@ -489,6 +493,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
                     classes=classes,
                     settings=search_now,
                     keep_data=search_now is None,
+                    keep_model=not self.refit,
                 )
                 for train_idx, val_idx in splits
             )
