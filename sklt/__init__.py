@@ -5,6 +5,7 @@ The post-hoc meta-estimators wrap any classifier; the neural classifiers live in
 ``sklt`` never imports torch.
 """
 
+from .fusion import NoisyOrFusionClassifier
 from .posthoc import LogitAdjuster, PriorShiftClassifier
 from .tuning import LogitAdjusterCV, PriorShiftClassifierCV
 
@@ -13,6 +14,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "LogitAdjuster",
     "LogitAdjusterCV",
+    "NoisyOrFusionClassifier",
     "PriorShiftClassifier",
     "PriorShiftClassifierCV",
     "__version__",

@@ -41,6 +41,7 @@ from sklearn.utils.validation import (
 )
 
 from .adjust import adjust_logits
+from .metrics import get_scorer
 from .posthoc import (
     _PRIOR_CONSTRAINT,
     LogitAdjuster,
@@ -371,6 +372,8 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         return check_cv(self.cv, y=y, classifier=True)
 
     def _get_scorer(self):
+        if isinstance(self.scoring, str):
+            return get_scorer(self.scoring)  # sklt's scorer names first, then sklearn's
         return check_scoring(self._get_estimator(), scoring=self.scoring)
 
     def _strength_temperature(self):
@@ -572,9 +575,10 @@ _COMMON_PARAMS_DOC = """
         of Tian et al. (2020, §3.2.3) over the sorted grid, which assumes a
         unimodal mean score (see the user guide for its rule on plateaus).
     scoring : str, callable or None, default="balanced_accuracy"
-        Objective to maximise: a scorer name, a callable
-        ``scorer(estimator, X, y)`` (sklt's and scikit-learn's scorers
-        included), or ``None`` for the estimator's ``score`` (accuracy).
+        Objective to maximise: a scorer name (sklt's, e.g.
+        ``"neg_balanced_error"`` or ``"geometric_mean"``, or scikit-learn's; see
+        :func:`sklt.metrics.get_scorer`), a callable ``scorer(estimator, X, y)``,
+        or ``None`` for the estimator's ``score`` (accuracy).
     cv : int, float, cross-validation generator or iterable, default=5
         Splitting strategy: an int is a number of stratified folds, a float in
         ``(0, 1)`` one stratified shuffle split with that validation fraction,
@@ -613,7 +617,7 @@ _COMMON_ATTRIBUTES_DOC = """
         Resolved target prior.
     n_features_in_ : int
         Number of features seen during fit (when the inner model defines it).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen during fit (when the inner model defines it)."""
 
 

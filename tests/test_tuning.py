@@ -243,6 +243,20 @@ def test_string_labels_and_callable_scorer():
     assert set(tuner.predict(X)) <= {"cat", "dog", "eel"}
 
 
+def test_sklt_scorer_names():
+    from sklt.metrics import get_scorer
+
+    by_name = PriorShiftClassifierCV(lams=GRID, scoring="neg_balanced_error",
+                                     store_cv_results=True).fit(X, y)
+    by_object = PriorShiftClassifierCV(lams=GRID, scoring=get_scorer("neg_balanced_error"),
+                                       store_cv_results=True).fit(X, y)
+    balanced = PriorShiftClassifierCV(lams=GRID, store_cv_results=True).fit(X, y)
+    np.testing.assert_allclose(by_name.cv_results_["scores"], by_object.cv_results_["scores"])
+    # -balanced error = balanced accuracy - 1
+    np.testing.assert_allclose(by_name.cv_results_["scores"],
+                               balanced.cv_results_["scores"] - 1, atol=1e-12)
+
+
 def test_dask_backend_gives_the_same_result():
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_config
