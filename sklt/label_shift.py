@@ -313,8 +313,8 @@ def bbse_prior(
         raise ValueError(f"y_val has {y_idx.shape[0]} labels but val_scores has "
                          f"{val_scores.shape[0]} rows.")
     if soft:
-        val_pred = adjust_logits(val_scores, input=_adjust_input(input), output="proba")
-        target_pred = adjust_logits(target_scores, input=_adjust_input(input), output="proba")
+        val_pred = adjust_logits(val_scores, input=input, output="proba")
+        target_pred = adjust_logits(target_scores, input=input, output="proba")
     else:
         eye = np.eye(n_classes)
         val_pred = eye[np.argmax(val_scores, axis=1)]
@@ -353,10 +353,6 @@ def bbse_prior(
         raise ValueError("BBSE produced an all-zero prior; the confusion matrix is too poorly "
                          "estimated. Use more validation data or method='em'.")
     return prior / prior.sum()
-
-
-def _adjust_input(input):
-    return "logits" if input == "logits" else input
 
 
 def fit_bias_corrected_temperature(scores, y, *, classes=None, input="logits"):

@@ -584,7 +584,8 @@ _COMMON_PARAMS_DOC = """
         ``(0, 1)`` one stratified shuffle split with that validation fraction,
         or any scikit-learn splitter / iterable of ``(train, test)`` indices.
         With a :class:`~sklearn.frozen.FrozenEstimator`, nothing is fit: each
-        split only scores its validation part.
+        split only scores its validation part (this replaces the
+        ``cv="prefit"`` of older scikit-learn meta-estimators).
     refit : bool, default=True
         Refit the inner model on all the data once the best value is found.
         ``refit=False`` needs a single split and keeps the model fit on its
