@@ -257,6 +257,16 @@ def test_sklt_scorer_names():
                                balanced.cv_results_["scores"] - 1, atol=1e-12)
 
 
+def test_pandas_input_keeps_feature_names():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    tuner = LogitAdjusterCV(taus=GRID, cv=3).fit(frame, pd.Series(y))
+    np.testing.assert_array_equal(tuner.feature_names_in_, frame.columns)
+    np.testing.assert_array_equal(
+        tuner.predict(frame), LogitAdjusterCV(taus=GRID, cv=3).fit(X, y).predict(X)
+    )
+
+
 def test_dask_backend_gives_the_same_result():
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_config
