@@ -235,6 +235,8 @@ def test_bad_constructor_arguments():
         EstimatedOffsetHead(input_dim=3, n_classes=3, hidden_units=(8,), feature_dim=4)
     with pytest.raises(ValueError, match="hidden_units"):
         EstimatedOffsetHead(input_dim=3, n_classes=3, hidden_units=())
+    with pytest.raises(ValueError, match=r"Extractor arguments \['channels'\] need an extractor"):
+        EstimatedOffsetHead(input_dim=3, n_classes=3, channels=(4,))
     with pytest.raises(TypeError, match="extractor must be"):
         EstimatedOffsetHead("mlp", n_classes=3, feature_dim=4)
     with pytest.raises(ValueError, match="lambda_center must be"):

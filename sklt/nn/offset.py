@@ -112,6 +112,10 @@ class EstimatedOffsetHead(nn.Module):
         it is ``hidden_units[-1]``.
     hidden_units : int or sequence of int, default=(64,)
         Widths of the default extractor's layers.
+    **extractor_params
+        Further arguments of an extractor class (e.g. ``channels`` of
+        :class:`sklt.nn.CNN1d`, given to the classifier as
+        ``module__channels``).
 
     Attributes
     ----------
@@ -146,12 +150,18 @@ class EstimatedOffsetHead(nn.Module):
         n_classes=None,
         feature_dim=None,
         hidden_units=(64,),
+        **extractor_params,
     ):
         super().__init__()
         n_classes = _check_size(
             n_classes, "n_classes",
             hint=": fit the classifier (sizes come from the data) or pass module__n_classes",
         )
+        if extractor_params and not isinstance(extractor, type):
+            raise ValueError(
+                f"Extractor arguments {sorted(extractor_params)} need an extractor class; got "
+                f"{'the default extractor' if extractor is None else 'an instance'}."
+            )
         if extractor is None:
             units = (hidden_units,) if isinstance(hidden_units, Integral) else tuple(hidden_units)
             if not units or any(isinstance(u, bool) or not isinstance(u, Integral) or u < 1
@@ -179,7 +189,7 @@ class EstimatedOffsetHead(nn.Module):
             )
             if isinstance(extractor, type):
                 params = inspect.signature(extractor).parameters
-                kwargs = {}
+                kwargs = dict(extractor_params)
                 if "input_dim" in params and input_dim is not None:
                     kwargs["input_dim"] = input_dim
                 if "in_channels" in params and in_channels is not None:
@@ -538,3 +548,7 @@ def estimated_offsets(net):
         )
     with torch.no_grad():
         return module.offsets().cpu().double().numpy()
+
+
+#: Criterion names that :class:`~sklt.nn.LongTailClassifier` resolves to this module's losses.
+CRITERIA = {"estimated_offset": EstimatedOffsetLoss}
