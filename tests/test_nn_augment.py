@@ -218,3 +218,5 @@ def test_other_bad_inputs():
         UniMix().mix(X, y + 10, class_counts=counts)
     with pytest.raises(ValueError, match="class_counts must be"):
         UniMix().mix(X, y, class_counts=[-1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(ValueError, match="zero count to a class present"):
+        UniMix().mix(X, torch.zeros(8, dtype=torch.long), class_counts=[0.0, 2.0, 3.0, 4.0])

@@ -138,6 +138,11 @@ class _BaseMix(BaseEstimator):
             raise ValueError(
                 f"y holds class indices outside [0, {counts.size}); encode the labels first."
             )
+        if y.size and np.any(counts[y] <= 0):
+            raise ValueError(
+                "class_counts gives a zero count to a class present in the batch; pass the "
+                "training class counts."
+            )
         rng = self._rng() if rng is None else rng
         return self._sample(y, counts, rng)
 
@@ -407,7 +412,12 @@ class UniMix(_BaseMix):
         self._validate()
         y = np.asarray(y.detach().cpu() if torch.is_tensor(y) else y).astype(np.int64)
         counts = _check_counts(class_counts)
-        log_w = self.tau * np.log(counts[y])  # counts of classes present are >= 1
+        if y.size and np.any(counts[y] <= 0):
+            raise ValueError(
+                "class_counts gives a zero count to a class present in the batch; pass the "
+                "training class counts."
+            )
+        log_w = self.tau * np.log(counts[y])
         w = np.exp(log_w - log_w.max())
         return w / w.sum()
 

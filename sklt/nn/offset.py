@@ -476,7 +476,7 @@ def _encode_labels(net, y):
 
 
 def empirical_offsets(net, X, y):
-    """Empirical offsets ``1/2 mu~_k . w_k`` of a fitted net (001 §2.2, Fig. 1 c and Fig. 3).
+    """Empirical offsets ``1/2 mu~_k·w_k`` of a fitted net (001 §2.2, Fig. 1 c and Fig. 3).
 
     ``mu~_k`` is the mean over the samples of class ``k`` in ``(X, y)`` of the
     features that enter the last linear layer, ``w_k`` that layer's weights. For
@@ -524,7 +524,7 @@ def empirical_offsets(net, X, y):
 
 
 def estimated_offsets(net):
-    """Estimated offsets ``1/2 c_k . w_k`` of a fitted :class:`EstimatedOffsetHead` (001 §2.4).
+    """Estimated offsets ``1/2 c_k·w_k`` of a fitted :class:`EstimatedOffsetHead` (001 §2.4).
 
     Parameters
     ----------
