@@ -220,3 +220,96 @@ def test_other_bad_inputs():
         UniMix().mix(X, y, class_counts=[-1.0, 2.0, 3.0, 4.0])
     with pytest.raises(ValueError, match="zero count to a class present"):
         UniMix().mix(X, torch.zeros(8, dtype=torch.long), class_counts=[0.0, 2.0, 3.0, 4.0])
+
+
+# ------------------------------------------------- with LongTailClassifier
+def _lt_data(n=120, shape=(6,), seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1, 2], [int(n * 0.7), int(n * 0.2), n - int(n * 0.7) - int(n * 0.2)])
+    X = rng.normal(size=(n, *shape)).astype(np.float32)
+    X += y.reshape((-1,) + (1,) * len(shape)) * 1.5
+    return X, y
+
+
+def _lt_net(**kw):
+    from sklt.nn import CNN1d, LongTailClassifier
+
+    if kw.pop("conv", False):
+        kw.setdefault("module", CNN1d)
+        kw.setdefault("module__channels", (4,))
+    kw.setdefault("max_epochs", 2)
+    kw.setdefault("batch_size", 32)
+    kw.setdefault("random_state", 0)
+    return LongTailClassifier(**kw)
+
+
+@pytest.mark.parametrize("cls", ALL)
+@pytest.mark.parametrize("shape", [(6,), (1, 12)])
+@pytest.mark.parametrize("criterion", ["cross_entropy", "bayias"])
+def test_training_with_each_augmentation_on_flat_and_sequence_inputs(cls, shape, criterion):
+    pytest.importorskip("skorch")
+    X, y = _lt_data(shape=shape)
+    net = _lt_net(augmentation=cls(stop_epoch=1), criterion=criterion,
+                  conv=len(shape) == 2).fit(X, y)
+    assert np.all(np.isfinite(net.history[:, "train_loss"]))
+    proba = net.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert isinstance(net.augmentation_, cls)
+
+
+def test_criterion_receives_soft_targets_until_stop_epoch():
+    pytest.importorskip("skorch")
+    from sklt.nn.losses import CrossEntropy
+
+    seen = []
+
+    class Spy(CrossEntropy):
+        def forward(self, logits, target):
+            seen.append(target.ndim)
+            return super().forward(logits, target)
+
+    X, y = _lt_data()
+    _lt_net(criterion=Spy, augmentation=UniMix(stop_epoch=2), max_epochs=4,
+            batch_size=60).fit(X, y)
+    assert seen == [2, 2, 2, 2, 1, 1, 1, 1]
+
+
+def test_stop_epoch_zero_trains_exactly_as_without_augmentation():
+    pytest.importorskip("skorch")
+    X, y = _lt_data()
+    plain = _lt_net().fit(X, y)
+    off = _lt_net(augmentation=UniMix(stop_epoch=0)).fit(X, y)
+    on = _lt_net(augmentation=UniMix()).fit(X, y)
+    np.testing.assert_array_equal(plain.predict_proba(X), off.predict_proba(X))
+    assert not np.allclose(plain.predict_proba(X), on.predict_proba(X))
+
+
+def test_unimix_training_is_reproducible_with_the_net_random_state():
+    pytest.importorskip("skorch")
+    X, y = _lt_data()
+    a = _lt_net(augmentation=UniMix()).fit(X, y).predict_proba(X)
+    b = _lt_net(augmentation=UniMix()).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_augmentation_tau_in_grid_search():
+    pytest.importorskip("skorch")
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = _lt_data()
+    search = GridSearchCV(
+        _lt_net(augmentation=UniMix(), max_epochs=1),
+        {"augmentation__tau": [-1.0, 0.0], "augmentation__alpha": [0.8]},
+        cv=2, scoring="balanced_accuracy",
+    ).fit(X, y)
+    assert search.best_params_["augmentation__tau"] in (-1.0, 0.0)
+    assert search.best_estimator_.augmentation_.tau == search.best_params_["augmentation__tau"]
+
+
+def test_bad_augmentation_parameter_raises_at_fit():
+    pytest.importorskip("skorch")
+    X, y = _lt_data()
+    with pytest.raises(ValueError, match="alpha must be a finite number > 0"):
+        _lt_net(augmentation=UniMix(alpha=0.0)).fit(X, y)
+    with pytest.raises(ValueError, match="stop_epoch must be None or an int >= 0"):
+        _lt_net(augmentation=Mixup(), augmentation__stop_epoch=-2).fit(X, y)

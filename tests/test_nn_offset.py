@@ -243,7 +243,140 @@ def test_bad_constructor_arguments():
         EstimatedOffsetLoss([1, 2], lambda_center=-1)
     with pytest.raises(ValueError, match="lambda_uniform must be"):
         EstimatedOffsetLoss([1, 2], lambda_uniform=float("nan"))
-    with pytest.raises(ValueError, match="class_counts must be"):
+    with pytest.raises(ValueError, match="class_counts"):
         EstimatedOffsetLoss([0, 0])
     with pytest.raises(ValueError, match="needs an EstimatedOffsetHead"):
         estimated_offsets(nn.Linear(3, 2))
+
+
+# ------------------------------------------------- with LongTailClassifier
+def _lt_data(n=120, shape=(6,), seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1, 2], [int(n * 0.7), int(n * 0.2), n - int(n * 0.7) - int(n * 0.2)])
+    X = rng.normal(size=(n, *shape)).astype(np.float32)
+    X += y.reshape((-1,) + (1,) * len(shape)) * 1.5
+    return X, y
+
+
+def _lt_net(**kw):
+    from sklt.nn import LongTailClassifier
+
+    kw.setdefault("max_epochs", 2)
+    kw.setdefault("batch_size", 32)
+    kw.setdefault("random_state", 0)
+    return LongTailClassifier(**kw)
+
+
+@pytest.mark.parametrize("shape", [(6,), (1, 12)])
+@pytest.mark.parametrize("lambda_uniform", [0.0, 1.0])
+def test_estimated_offset_criterion_trains_on_flat_and_sequence_inputs(shape, lambda_uniform):
+    pytest.importorskip("skorch")
+    from sklt.nn import CNN1d
+
+    X, y = _lt_data(shape=shape)
+    params = {} if len(shape) == 1 else dict(module__extractor=CNN1d, module__feature_dim=8,
+                                             module__channels=(4,))
+    net = _lt_net(module=EstimatedOffsetHead, criterion="estimated_offset",
+                  criterion__lambda_center=0.5, criterion__lambda_uniform=lambda_uniform,
+                  **params).fit(X, y)
+    assert isinstance(net.criterion_, EstimatedOffsetLoss)
+    assert net.criterion_.lambda_uniform == lambda_uniform
+    np.testing.assert_array_equal(net.criterion_.class_counts.numpy(), [84, 24, 12])
+    assert np.all(np.isfinite(net.history[:, "train_loss"]))
+    proba = net.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    # predictions come from the head's logits (the first output)
+    with torch.no_grad():
+        logits = net.module_(torch.as_tensor(X))[0].numpy()
+    np.testing.assert_allclose(proba, torch.softmax(torch.as_tensor(logits), 1).numpy(),
+                               rtol=1e-4, atol=1e-6)
+    assert estimated_offsets(net).shape == (3,)
+    assert empirical_offsets(net, X, y).shape == (3,)
+    np.testing.assert_allclose(net.source_prior_, [0.7, 0.2, 0.1], rtol=1e-5)
+
+
+def test_estimated_offset_with_unimix_and_string_labels():
+    pytest.importorskip("skorch")
+    from sklt.nn.augment import UniMix
+
+    X, y = _lt_data()
+    labels = np.array(["a", "b", "c"])[y]
+    net = _lt_net(module=EstimatedOffsetHead, criterion="estimated_offset",
+                  augmentation=UniMix(stop_epoch=1)).fit(X, labels)
+    assert set(net.predict(X)) <= {"a", "b", "c"}
+    emp = empirical_offsets(net, X, labels)
+    assert np.all(np.isfinite(emp))
+
+
+def test_estimated_offset_criterion_with_a_module_without_features_raises():
+    pytest.importorskip("skorch")
+    X, y = _lt_data()
+    with pytest.raises(ValueError, match="needs the output .* of an EstimatedOffsetHead"):
+        _lt_net(criterion="estimated_offset").fit(X, y)
+
+
+# ------------------------------------------------------ tau-normalisation
+def test_tau_normalisation_identities_and_formula():
+    pytest.importorskip("skorch")
+    from sklearn.frozen import FrozenEstimator
+
+    from sklt.nn.posthoc import TauNormalizedClassifier
+
+    X, y = _lt_data()
+    net = _lt_net(max_epochs=3).fit(X, y)
+    frozen = FrozenEstimator(net)
+    # tau = 0 with the bias: the network as trained
+    t0 = TauNormalizedClassifier(frozen, tau=0.0, include_bias=True).fit(X, y)
+    np.testing.assert_allclose(t0.predict_proba(X), net.predict_proba(X), rtol=1e-4, atol=1e-6)
+    # eq. 3: w_y . Phi(x) / ||w_y||^tau
+    layer = net.module_.layers[-1]
+    with torch.no_grad():
+        phi = net.module_.layers[:-1](torch.as_tensor(X)).double().numpy()
+    W = layer.weight.detach().double().numpy()
+    for tau in (0.5, 1.0, 2.0):
+        clf = TauNormalizedClassifier(frozen, tau=tau).fit(X, y)
+        expected = phi @ (W / np.linalg.norm(W, axis=1, keepdims=True) ** tau).T
+        np.testing.assert_allclose(clf.decision_function(X), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(clf.predict(X), net.classes_[expected.argmax(1)])
+        np.testing.assert_allclose(clf.weight_norms_, np.linalg.norm(W, axis=1))
+
+
+def test_tau_normalisation_of_an_estimated_offset_head_and_unfrozen_estimator():
+    pytest.importorskip("skorch")
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import GridSearchCV
+
+    from sklt.nn.posthoc import TauNormalizedClassifier
+
+    X, y = _lt_data()
+    net = _lt_net(module=EstimatedOffsetHead, criterion="estimated_offset").fit(X, y)
+    t0 = TauNormalizedClassifier(FrozenEstimator(net), tau=0.0, include_bias=True).fit(X, y)
+    np.testing.assert_allclose(t0.predict_proba(X), net.predict_proba(X), rtol=1e-4, atol=1e-6)
+    # a non-frozen estimator is cloned and fitted
+    clf = TauNormalizedClassifier(_lt_net(), tau=1.0).fit(X, y)
+    assert clf.estimator_ is not clf.estimator and clf.predict(X).shape == y.shape
+    search = GridSearchCV(TauNormalizedClassifier(FrozenEstimator(net)),
+                          {"tau": [0.0, 1.0]}, cv=2).fit(X, y)
+    assert search.best_params_["tau"] in (0.0, 1.0)
+
+
+def test_tau_normalisation_bad_input():
+    pytest.importorskip("skorch")
+    from sklearn.frozen import FrozenEstimator
+
+    from sklt.nn.posthoc import TauNormalizedClassifier
+
+    class NotLinearLast(nn.Module):
+        def __init__(self, input_dim, n_classes):
+            super().__init__()
+            self.linear = nn.Linear(input_dim, n_classes)
+
+        def forward(self, X):
+            return torch.tanh(self.linear(X)) * 3
+
+    X, y = _lt_data()
+    net = _lt_net(module=NotLinearLast).fit(X, y)
+    with pytest.raises(ValueError, match="last layer is linear"):
+        TauNormalizedClassifier(FrozenEstimator(net)).fit(X, y)
+    with pytest.raises(ValueError, match="tau must be a finite number >= 0"):
+        TauNormalizedClassifier(FrozenEstimator(net), tau=-1).fit(X, y)

@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sklt.nn.losses import LongTailLoss
+
 __all__ = [
     "EstimatedOffsetHead",
     "EstimatedOffsetLoss",
@@ -41,7 +43,6 @@ __all__ = [
     "uniform_constraint",
 ]
 
-_LOG_TINY = math.log(np.finfo(np.float32).tiny)
 
 
 def _check_size(value, name, *, hint=""):
@@ -259,7 +260,7 @@ def uniform_constraint(offsets):
     return (log_p.exp() * log_p).sum(dim=-1)
 
 
-class EstimatedOffsetLoss(nn.Module):
+class EstimatedOffsetLoss(LongTailLoss):
     """Loss of the estimated-offset head (001 eq. 6); criterion name ``"estimated_offset"``.
 
     For the output ``(logits, features, center_sq_dist, offsets)`` of
@@ -306,38 +307,11 @@ class EstimatedOffsetLoss(nn.Module):
     """
 
     requires_module_output = True
-    logit_scale = 1.0
 
     def __init__(self, class_counts, lambda_center=1.0, lambda_uniform=1.0):
-        super().__init__()
-        counts = class_counts.detach().cpu().numpy() if torch.is_tensor(class_counts) \
-            else np.asarray(class_counts)
-        counts = np.asarray(counts, dtype=np.float64)
-        if counts.ndim != 1 or counts.size < 1 or not np.all(np.isfinite(counts)) \
-                or np.any(counts < 0) or not counts.sum() > 0:
-            raise ValueError(
-                f"class_counts must be a 1-D array of finite, non-negative counts, not all "
-                f"zero; got {counts.tolist()}."
-            )
+        super().__init__(class_counts)
         self.lambda_center = _check_nonneg(lambda_center, "lambda_center")
         self.lambda_uniform = _check_nonneg(lambda_uniform, "lambda_uniform")
-        self.register_buffer("class_counts", torch.as_tensor(counts, dtype=torch.float32))
-
-    @property
-    def n_classes(self):
-        """Number of classes ``K``."""
-        return self.class_counts.shape[0]
-
-    def entangled_log_prior(self):
-        """``log p_s`` (floored at log(tiny) of float32 for empty classes), shape ``(K,)``.
-
-        Returns
-        -------
-        log_prior : torch.Tensor of shape (n_classes,)
-        """
-        counts = self.class_counts.to(torch.float64)
-        with torch.no_grad():
-            return torch.log(counts / counts.sum()).clamp_min(_LOG_TINY).to(torch.float32)
 
     def _unpack(self, output):
         if not isinstance(output, tuple | list) or len(output) < 4:
@@ -376,21 +350,13 @@ class EstimatedOffsetLoss(nn.Module):
         loss : torch.Tensor, scalar
         """
         logits, _, sq_dist, offsets = self._unpack(output)
-        if target.ndim == 1:
-            target = target.long()
-            center = sq_dist.gather(1, target[:, None]).squeeze(1)
-        elif target.shape == logits.shape:
-            target = target.to(logits.dtype)
-            center = (target * sq_dist).sum(dim=1)
-        else:
-            raise ValueError(
-                f"targets must be class indices of shape (N,) or probabilities of shape "
-                f"(N, {self.n_classes}); got {tuple(target.shape)}."
-            )
-        per_sample = F.cross_entropy(logits, target, reduction="none")
+        target = self._check_target(logits, target)
+        per_sample = self._ce(logits, target)
         if self.lambda_center:
+            center = sq_dist.gather(1, target[:, None]).squeeze(1) if target.ndim == 1 \
+                else (target * sq_dist).sum(dim=1)
             per_sample = per_sample + self.lambda_center * center
-        loss = per_sample.mean()
+        loss = self._reduce(per_sample, target)
         if self.lambda_uniform and offsets.shape[0]:
             loss = loss + self.lambda_uniform * uniform_constraint(offsets[0])
         return loss
