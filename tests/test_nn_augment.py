@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from scipy import stats  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 
@@ -122,6 +124,28 @@ def test_mixup_partner_is_permutation_and_remix_labels():
     same = yy == yy[partner]
     np.testing.assert_array_equal(lam[same], xi[same])
     np.testing.assert_array_equal(lam[head_tail & (xi >= 0.5)], xi[head_tail & (xi >= 0.5)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.lists(st.integers(1, 10_000), min_size=2, max_size=6),
+    n=st.integers(1, 40),
+    alpha=st.floats(0.05, 5.0),
+    tau=st.floats(-2.0, 2.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_unimix_factor_and_targets_are_valid_for_any_counts(counts, n, alpha, tau, seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, len(counts), size=n)
+    X = torch.as_tensor(rng.normal(size=(n, 3)), dtype=torch.float32)
+    aug = UniMix(alpha=alpha, tau=tau, random_state=seed)
+    X_mixed, Y = aug.mix(X, torch.as_tensor(y), class_counts=counts)
+    partner, xi, _ = UniMix(alpha=alpha, tau=tau, random_state=seed).sample(y, counts)
+    assert np.all((xi >= 0) & (xi < 1)) and np.all((partner >= 0) & (partner < n))
+    assert torch.all(Y >= 0) and torch.allclose(Y.sum(dim=1), torch.ones(n))
+    lo = torch.minimum(X, X[torch.as_tensor(partner)]) - 1e-5
+    hi = torch.maximum(X, X[torch.as_tensor(partner)]) + 1e-5
+    assert torch.all((X_mixed >= lo) & (X_mixed <= hi))
 
 
 # --------------------------------------------------------------------- mixing
