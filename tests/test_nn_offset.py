@@ -308,6 +308,22 @@ def test_estimated_offset_with_unimix_and_string_labels():
     assert np.all(np.isfinite(emp))
 
 
+def test_empirical_offsets_follow_the_classifier_label_order():
+    pytest.importorskip("skorch")
+    X, y = _lt_data()
+    labels = np.array(["z", "a", "m"])[y]
+    net = _lt_net(module=EstimatedOffsetHead, criterion="estimated_offset",
+                  classes=["z", "a", "m"]).fit(X, labels)
+    assert list(net.classes_) == ["z", "a", "m"]
+    emp = empirical_offsets(net, X, labels)
+    f = net.module_(torch.as_tensor(X))[1].detach().double()
+    W = net.module_.linear.weight.detach().double()
+    mu = torch.stack([f[torch.as_tensor(labels == c)].mean(0) for c in ["z", "a", "m"]])
+    np.testing.assert_allclose(emp, 0.5 * (mu * W).sum(1).numpy(), rtol=1e-5)
+    with pytest.raises(ValueError, match="not in the classes"):
+        empirical_offsets(net, X, np.array(["q"] * len(X)))
+
+
 def test_estimated_offset_criterion_with_a_module_without_features_raises():
     pytest.importorskip("skorch")
     X, y = _lt_data()

@@ -434,8 +434,8 @@ def _encode_labels(net, y):
     if classes is None:
         return y.astype(np.int64)
     classes = np.asarray(classes)
-    idx = np.searchsorted(classes, y)
-    idx = np.clip(idx, 0, len(classes) - 1)
+    sorter = np.argsort(classes, kind="stable")  # classes_ need not be sorted
+    idx = sorter[np.clip(np.searchsorted(classes, y, sorter=sorter), 0, len(classes) - 1)]
     if np.any(classes[idx] != y):
         raise ValueError(f"y contains labels that are not in the classes {classes.tolist()}.")
     return idx
