@@ -283,20 +283,44 @@ def longtail_claims(df, claims):
             acc_pair("Bayias", "LDAM"), "Bayias-compensated CE", "LDAM")
     compare(f"LDAM beats CE ({bal})", "003 Table 4", acc_pair("LDAM", "CE"), "LDAM",
             "CE (plain training)")
-    unimix = optional("sklt.nn:UniMix") or optional("sklt.nn.augment:UniMix")
-    claims.add("UniMix + Bayias beats Bayias alone", "003 Table 4",
-               acc_pair("UniMix + Bayias", "Bayias"),
-               "not in the suite yet" if unimix is not None else
-               f"{NOT_IMPLEMENTED} (sklt.nn.augment.UniMix)", "not measured")
-    offset = optional("sklt.nn:EstimatedOffsetHead") or optional(
-        "sklt.nn.modules:EstimatedOffsetHead")
+
+
+def training_methods_claims(out, claims):
+    """003 Table 4 and 001 Table 3 trends, from ``benchmarks/bench_training_methods.py``'s rows
+    (a 1-D CNN on MNIST-1D-LT, ρ = 100), when the performance part ran it."""
+    t4 = papers.UNIMIX_TABLE4["rows"]
     t3 = papers.OFFSET_TABLE3["rows"]
-    claims.add("Estimated offset + uniform constraint beats either alone", "001 Table 3",
-               f"ImageNet-LT all: baseline {t3['Baseline'][3]}, UC only {t3['UC only'][3]}, "
-               f"offset w/o UC {t3['Estimated offset w/o UC'][3]}, both "
-               f"{t3['Estimated offset + UC'][3]}",
-               "not in the suite yet" if offset is not None else
-               f"{NOT_IMPLEMENTED} (sklt.nn.EstimatedOffsetHead)", "not measured")
+    rows = _read(out, "perf_bench_training_methods.csv")
+    acc = {}
+    if rows is not None and {"method", "balanced_accuracy"} <= set(rows.columns):
+        acc = dict(zip(rows.method, rows.balanced_accuracy, strict=True))
+    note = "bench_training_methods: 1-D CNN, MNIST-1D-LT ρ = 100, balanced accuracy (%)"
+    cases = [
+        ("UniMix + CE beats CE", "003 Table 4", "UniMix + CE", "CE",
+         f"C10-LT ρ=100: {t4['UniMix + CE'][0]} vs {t4['CE'][0]}", "sklt.nn.UniMix"),
+        ("UniMix + Bayias beats Bayias alone", "003 Table 4", "UniMix + Bayias", "Bayias",
+         f"C10-LT ρ=100: {t4['UniMix + Bayias'][0]} vs {t4['Bayias'][0]}", "sklt.nn.UniMix"),
+        ("Bayias beats CE (1-D CNN)", "003 Table 4", "Bayias", "CE",
+         f"C10-LT ρ=100: {t4['Bayias'][0]} vs {t4['CE'][0]}", "sklt.nn.BayiasLoss"),
+        ("Estimated offset + uniform constraint beats the offset alone", "001 Table 3",
+         "estimated offset", "estimated offset w/o UC",
+         f"ImageNet-LT all: {t3['Estimated offset + UC'][3]} vs "
+         f"{t3['Estimated offset w/o UC'][3]}", "sklt.nn.EstimatedOffsetHead"),
+        ("Estimated offset (without UC) beats the CE baseline", "001 Table 3",
+         "estimated offset w/o UC", "CE",
+         f"ImageNet-LT all: {t3['Estimated offset w/o UC'][3]} vs {t3['Baseline'][3]}",
+         "sklt.nn.EstimatedOffsetHead"),
+    ]
+    for label, source, a, b, paper, feature in cases:
+        if a in acc and b in acc:
+            here = f"{acc[a]:.1f} vs {acc[b]:.1f}"
+            claims.add(label, source, paper, here, verdict([acc[a] > acc[b]]), note)
+        else:
+            available = optional(feature.replace("sklt.nn.", "sklt.nn:")) is not None
+            claims.add(label, source, paper,
+                       "not measured in this run" if available else
+                       f"{NOT_IMPLEMENTED} ({feature})", "not measured",
+                       "measured by benchmarks/bench_training_methods.py (performance part)")
 
 
 def paper_table(spec, fmt="{:.2f}"):
@@ -494,6 +518,7 @@ def write_report(out, meta=None):
             + md_table(shift_table(shift)) + "\n![shifted test sets](shift.png)\n\n"
             "**002 Table 6** (ImageNet-LT, top-1 accuracy, %):\n\n"
             + md_table(paper_table(papers.HONG_TABLE6, "{:.1f}")))
+    training_methods_claims(out, claims)
     if perf is not None:
         sections.append(perf_section(out, perf))
 

@@ -1,6 +1,6 @@
 """Performance ratios: the ``run()`` functions of ``benchmarks/bench_adjust.py``,
-``bench_tuning.py``, ``bench_losses.py`` and ``bench_fusion.py`` (written beside the features
-they measure).
+``bench_tuning.py``, ``bench_losses.py``, ``bench_training_methods.py`` and
+``bench_fusion.py`` (written beside the features they measure).
 
 Each module is imported if present and its ``run`` called with ``quick`` (and ``seeds``)
 when it accepts them; whatever it returns (a DataFrame, a list of dicts or a dict) is stored as
@@ -18,6 +18,8 @@ MODULES = {
     "bench_adjust": "post-hoc adjustment (sklt.adjust / sklt.posthoc)",
     "bench_tuning": "λ / τ tuners (sklt.tuning)",
     "bench_losses": "training losses (sklt.nn)",
+    "bench_training_methods": "training-time methods: mixup, UniMix, Bayias, estimated offset "
+    "(003 Table 4, 001 Table 3)",
     "bench_fusion": "multimodal fusion (UNO-IC, 000 Table 5, synthetic)",
 }
 
@@ -53,6 +55,8 @@ def _call(name, cfg):
         kwargs["seeds"] = cfg.seeds if not cfg.perf_quick else 1
     if "repeats" in params and cfg.perf_quick:
         kwargs["repeats"] = 3
+    if "max_epochs" in params and cfg.perf_quick:
+        kwargs["max_epochs"] = cfg.epochs
     return _as_frame(fn(**kwargs)), "ok"
 
 
