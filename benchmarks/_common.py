@@ -95,7 +95,7 @@ def get_config(suite, seeds=None):
             name="quick", seeds=2, gauss_trials=20, gauss_n=10_000, toy_n_train=1000,
             toy_n_test=2000, toy_hidden=(32, 32), toy_lams=np.linspace(0, 2, 21),
             lt_datasets=("mnist1d", "digits"), lt_ratios=(10, 100), mnist1d_samples=4000,
-            mnist1d_test_per_class=100, digits_test_per_class=50, epochs=20, hgb_iter=40,
+            mnist1d_test_per_class=100, digits_test_per_class=50, epochs=30, hgb_iter=40,
             cv=2, batch_size=256, lr=1e-2, shift_dataset="digits", shift_train_ratio=100,
             shift_ratios=(50, 10, 2, 1), perf=True, perf_quick=True,
         )
@@ -273,10 +273,17 @@ def set_torch_threads():
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
-def make_net(criterion, cfg, seed, **params):
-    """A :class:`sklt.nn.LongTailClassifier` (default MLP) with the suite's training budget."""
+def make_net(criterion, cfg, seed, module=None, **params):
+    """A :class:`sklt.nn.LongTailClassifier` with the suite's training budget.
+
+    ``module``: ``"cnn1d"`` for :class:`sklt.nn.CNN1d` (MNIST-1D signals), otherwise the
+    default MLP.
+    """
     LongTailClassifier = require("sklt.nn:LongTailClassifier")
     import torch
+
+    if module == "cnn1d":
+        params["module"] = require("sklt.nn:CNN1d")
 
     torch.manual_seed(seed)
     base = dict(

@@ -458,7 +458,8 @@ DIFFERENCES = """\
   and ρ = 100 the tail classes have 1–3 training samples, fewer than in CIFAR-10-LT (50).
   Few-shot columns rest on very few test classes; ``–`` marks an empty shot group.
 - **Architecture and training.** ResNet-32/50 trained 200 epochs with SGD in the papers;
-  here the default `sklt.nn` MLP (or gradient boosting) trained a few dozen epochs with Adam
+  here `sklt.nn`'s small 1-D CNN (MNIST-1D) or MLP (digits), or gradient boosting, trained
+  a few dozen epochs with Adam
   (quick suite), without data augmentation. Representations are weaker, so losses that shape
   the representation (LDAM, LADE's regulariser, DRW) have less room to help, and post-hoc
   corrections of a reasonably calibrated small model do comparatively well.
@@ -499,7 +500,8 @@ def write_report(out, meta=None):
             "Balanced test sets; mean ± std over seeds of balanced accuracy, many / medium / "
             "few-shot accuracy (> 100, 20–100, < 20 training samples; `–` = no class in the "
             "group) and ECE (15 bins), all in %. `HGB` = `HistGradientBoostingClassifier`, `NN` "
-            "= `sklt.nn.LongTailClassifier` (default MLP). Post-hoc rows correct the plain "
+            "= `sklt.nn.LongTailClassifier` (`CNN1d` on MNIST-1D-LT, the default MLP on "
+            "Digits-LT). Post-hoc rows correct the plain "
             "model of the same family; PC Softmax with a uniform target equals LA τ = 1 here.\n\n"
             + longtail_tables(lt) + "\n![long-tail tables](longtail.png)\n\n"
             "**004 Table 2** (the paper's balanced error, %):\n\n"

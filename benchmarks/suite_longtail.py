@@ -5,7 +5,8 @@ Two model families, every method sklt has:
 - gradient boosting (:class:`~sklearn.ensemble.HistGradientBoostingClassifier`): plain
   training (CE), ``class_weight="balanced"``, imbalanced-learn random over- and
   under-sampling, and the post-hoc corrections of the plain model;
-- a neural net (:class:`sklt.nn.LongTailClassifier`, its default MLP, Adam): the same
+- a neural net (:class:`sklt.nn.LongTailClassifier` with Adam; :class:`sklt.nn.CNN1d` on
+  MNIST-1D, the default MLP on digits): the same
   baselines, focal, class-balanced, LDAM (+ DRW) losses, the training losses that remove the
   prior (logit-adjusted, Balanced Softmax, Bayias, LADE), and the post-hoc corrections of the
   cross-entropy net.
@@ -65,6 +66,8 @@ def load(ctx, dataset, ratio, seed):
     data.X_train = scaler.transform(data.X_train).astype(np.float32)
     data.X_test = scaler.transform(data.X_test).astype(np.float32)
     data.source_prior = data.train_counts / data.train_counts.sum()
+    # MNIST-1D is a 1-D signal: a small 1-D CNN, as in 001/003's use of convolutional nets
+    data.net_module = "cnn1d" if dataset == "mnist1d" else "mlp"
     ctx.cache[key] = data
     return data
 
@@ -87,7 +90,8 @@ def _tuner(path, grid_names, grid, estimator, cfg):
 def _base(family, ctx, data, seed, **params):
     if family == "HGB":
         return make_hgb(ctx.cfg, seed, **params)
-    return make_net(params.pop("criterion", "cross_entropy"), ctx.cfg, seed, **params)
+    return make_net(params.pop("criterion", "cross_entropy"), ctx.cfg, seed,
+                    module=data.net_module, **params)
 
 
 def _fit(family, model, data, seed):
@@ -154,12 +158,13 @@ def method_table(family):
 
     def loss(criterion, **params):
         def build(ctx, data, seed):
-            net = make_net(criterion, ctx.cfg, seed, **params)
+            net = make_net(criterion, ctx.cfg, seed, module=data.net_module, **params)
             return fit_net(net, data.X_train, data.y_train, seed), None
         return build
 
     def ldam_drw(ctx, data, seed):
-        net = make_net("ldam", ctx.cfg, seed, callbacks=[_drw_callback(ctx.cfg)])
+        net = make_net("ldam", ctx.cfg, seed, module=data.net_module,
+                       callbacks=[_drw_callback(ctx.cfg)])
         return fit_net(net, data.X_train, data.y_train, seed), None
 
     def weighted(ctx, data, seed):

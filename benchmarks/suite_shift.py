@@ -43,7 +43,8 @@ def _model(ctx, data, family, criterion, lt_name, seed):
         return cached
     if family == "HGB":
         return make_hgb(ctx.cfg, seed).fit(data.X_train, data.y_train)
-    return fit_net(make_net(criterion, ctx.cfg, seed), data.X_train, data.y_train, seed)
+    net = make_net(criterion, ctx.cfg, seed, module=data.net_module)
+    return fit_net(net, data.X_train, data.y_train, seed)
 
 
 def _entangled(data, family, criterion):
