@@ -292,9 +292,13 @@ def training_methods_claims(out, claims):
     t3 = papers.OFFSET_TABLE3["rows"]
     rows = _read(out, "perf_bench_training_methods.csv")
     acc = {}
+    seeds = "?"
     if rows is not None and {"method", "balanced_accuracy"} <= set(rows.columns):
         acc = dict(zip(rows.method, rows.balanced_accuracy, strict=True))
-    note = "bench_training_methods: 1-D CNN, MNIST-1D-LT ρ = 100, balanced accuracy (%)"
+        if "seeds" in rows:
+            seeds = int(rows.seeds.max())
+    note = (f"bench_training_methods: 1-D CNN, MNIST-1D-LT ρ = 100, balanced accuracy (%), "
+            f"{seeds} seed(s): differences of a few points are within seed noise")
     cases = [
         ("UniMix + CE beats CE", "003 Table 4", "UniMix + CE", "CE",
          f"C10-LT ρ=100: {t4['UniMix + CE'][0]} vs {t4['CE'][0]}", "sklt.nn.UniMix"),
