@@ -75,3 +75,74 @@ def test_bad_arguments_are_rejected():
         main(["--suite", "huge"])
     with pytest.raises(SystemExit):
         main(["--suite", "smoke", "--seeds", "0"])
+
+
+# --- the suite's own helpers ------------------------------------------------------------
+
+
+def test_la_linear_model_with_tau_zero_is_logistic_regression():
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from benchmarks._linear import LogitAdjustedLinearClassifier
+
+    # three classes: scikit-learn's multinomial objective, C * sum CE + ||W||^2 / 2
+    X, y = make_classification(600, n_features=4, n_informative=3, n_redundant=0,
+                               n_classes=3, weights=[0.7, 0.2, 0.1], random_state=0)
+    ours = LogitAdjustedLinearClassifier(tau=0.0).fit(X, y)
+    ref = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-4)
+
+
+def test_la_linear_model_equals_post_hoc_shift_of_its_offsets():
+    """Training with offsets τ log π then predicting without them moves the decision
+    boundary towards the Bayes rule x1 + x2 = 0 of the balanced error (004 §5)."""
+    from benchmarks._linear import LogitAdjustedLinearClassifier
+    from sklt.datasets import make_imbalanced_gaussians
+
+    X, y = make_imbalanced_gaussians(20_000, random_state=1)
+    model = LogitAdjustedLinearClassifier(tau=1.0).fit(X, y)
+    w = model.coef_[1] - model.coef_[0]
+    b = model.intercept_[1] - model.intercept_[0]
+    assert abs(w[0] - w[1]) / abs(w).max() < 0.1  # normal along (1, 1)
+    assert abs(b) / abs(w).max() < 0.1  # through the origin
+
+
+def test_tail_safe_folds_keep_rare_classes_in_every_training_fold():
+    from benchmarks._common import TailSafeStratifiedKFold
+
+    y = np.array([0] * 10 + [1] * 5 + [2] * 2 + [3])
+    X = np.zeros((len(y), 1))
+    folds = list(TailSafeStratifiedKFold(3, random_state=0).split(X, y))
+    assert len(folds) == 3
+    for train, test in folds:
+        assert set(y[train]) == {0, 1, 2, 3}
+        assert not set(train) & set(test)
+        assert not {2, 3} & set(y[test])
+    tested = np.concatenate([test for _, test in folds])
+    np.testing.assert_array_equal(np.sort(tested), np.flatnonzero(y <= 1))
+
+
+def test_unimodality_violation_and_verdicts():
+    from benchmarks.report import verdict
+    from benchmarks.suite_toy import unimodality_violation
+
+    assert unimodality_violation([0.1, 0.5, 0.9, 0.7, 0.2]) == 0
+    assert unimodality_violation([0.1, 0.5, 0.4, 0.9, 0.2]) == pytest.approx(0.1)
+    assert unimodality_violation([0.9, 0.2, 0.6]) == pytest.approx(0.4)
+    assert verdict([True, True]) == "yes"
+    assert verdict([True, False]) == "partly"
+    assert verdict([False]) == "no"
+    assert verdict([]) == "not measured"
+
+
+def test_markdown_to_rst_converts_the_report_subset():
+    from benchmarks.report import markdown_to_rst
+
+    md = ("# Title\n\nText with `code` and τ*.\n\n| a | b |\n|---|---|\n| x \\| y | |\n\n"
+          "![alt](plot.png)\n")
+    rst = markdown_to_rst(md, image_prefix="/_static/b/")
+    assert "Title\n-----" in rst
+    assert "``code``" in rst and "τ\\*" in rst
+    assert ".. list-table::" in rst and "   * - a" in rst and "   * - x \\| y" in rst
+    assert ".. image:: /_static/b/plot.png" in rst
