@@ -638,7 +638,7 @@ def load_mnist1d_lt(
     """
     try:
         from mnist1d.data import get_dataset_args, make_dataset
-    except ImportError as exc:  # pragma: no cover - depends on the environment
+    except ImportError as exc:
         raise ImportError(
             "load_mnist1d_lt needs the 'mnist1d' package; install the benchmark extra with "
             'pip install "sklt[bench]" (or pip install mnist1d).'

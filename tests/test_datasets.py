@@ -267,3 +267,12 @@ def test_load_mnist1d_lt_is_offline_deterministic_and_restores_global_state():
     np.testing.assert_array_equal(data.X_train, again.X_train)
     with pytest.raises(ValueError, match="needs 500 but has"):
         load_mnist1d_lt(n_samples=1000, n_test_per_class=20, n_max=500)
+
+
+def test_load_mnist1d_lt_without_mnist1d_says_how_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mnist1d", None)
+    monkeypatch.setitem(sys.modules, "mnist1d.data", None)
+    with pytest.raises(ImportError, match=r'pip install "sklt\[bench\]"'):
+        load_mnist1d_lt(n_samples=1000)
