@@ -177,22 +177,20 @@ def test_predictions_are_row_wise():
     np.testing.assert_allclose(clf.predict_proba(X[::-1]), full[::-1])
 
 
-# --------------------------------------------------------------------------- the papers' toy problem
+# --------------------------------------------------------------------------- 004's toy problem
+def _two_gaussians(rng, n, pos_frac):
+    yy = (rng.random(n) < pos_frac).astype(int)
+    return rng.normal(size=(n, 2)) + np.where(yy[:, None] == 1, 1.0, -1.0), yy
+
+
 def test_logit_adjustment_reaches_bayes_balanced_error_on_gaussians():
     """004 §6.1: means ±(1,1), identity covariance, P(y=+1)=5%."""
     bayes = norm.cdf(-np.sqrt(2))
     errors_la, errors_erm = [], []
     for seed in range(5):
         rng = np.random.default_rng(seed)
-        n_train, n_test = 10_000, 20_000
-
-        def sample(n, pos_frac):
-            yy = (rng.random(n) < pos_frac).astype(int)
-            xx = rng.normal(size=(n, 2)) + np.where(yy[:, None] == 1, 1.0, -1.0)
-            return xx, yy
-
-        X_tr, y_tr = sample(n_train, 0.05)
-        X_te, y_te = sample(n_test, 0.5)
+        X_tr, y_tr = _two_gaussians(rng, 10_000, 0.05)
+        X_te, y_te = _two_gaussians(rng, 20_000, 0.5)
         la = LogitAdjuster(LogisticRegression(), tau=1.0).fit(X_tr, y_tr)
         errors_la.append(1 - balanced_accuracy_score(y_te, la.predict(X_te)))
         errors_erm.append(1 - balanced_accuracy_score(y_te, la.estimator_.predict(X_te)))
