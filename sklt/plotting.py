@@ -20,7 +20,7 @@ Matplotlib is imported only when something is drawn: ``import sklt.plotting``
 does not need it (``pip install "sklt[plot]"`` installs it).
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
@@ -64,20 +64,6 @@ def _style(defaults, kwargs, artist="line"):
     return merged
 
 
-def _check_weights(sample_weight, n_samples):
-    if sample_weight is None:
-        return np.ones(n_samples)
-    sample_weight = column_or_1d(sample_weight).astype(np.float64)
-    if sample_weight.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight has {sample_weight.shape[0]} entries but y_true has "
-            f"{n_samples} samples."
-        )
-    if not np.all(np.isfinite(sample_weight)) or np.any(sample_weight < 0):
-        raise ValueError("sample_weight must be finite and non-negative.")
-    return sample_weight
-
-
 # --------------------------------------------------------------------------------------
 # Reliability diagram
 # --------------------------------------------------------------------------------------
@@ -86,59 +72,19 @@ def _check_weights(sample_weight, n_samples):
 def _reliability_bins(y_true, y_proba, *, n_bins, labels, sample_weight):
     """Top-label reliability bins: edges, accuracy, mean confidence, weight per bin.
 
-    Equal-width bins ``B_b = {i : b/M < conf_i <= (b+1)/M}`` (``conf = 0`` in the
-    first bin), the binning of :func:`sklt.metrics.expected_calibration_error`.
-    Empty bins have NaN accuracy and confidence.
+    The validation and the equal-width bins ``B_b = {i : b/M < conf_i <= (b+1)/M}``
+    (``conf = 0`` in the first bin) are those of
+    :func:`sklt.metrics.expected_calibration_error`, so that the diagram and the
+    metric agree by construction. Empty bins have NaN accuracy and confidence.
     """
-    if not isinstance(n_bins, Integral) or isinstance(n_bins, bool) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
-    y_true = column_or_1d(y_true)
-    y_proba = np.asarray(y_proba)
-    if y_proba.dtype.kind not in "fiub":
-        raise ValueError(f"y_proba must be numeric; got dtype {y_proba.dtype}.")
-    y_proba = y_proba.astype(np.float64, copy=False)
-    if y_proba.ndim not in (1, 2):
-        raise ValueError(
-            "y_proba must be 1-D (binary: probability of the second class) or 2-D "
-            f"(n_samples, n_classes); got shape {y_proba.shape}."
-        )
-    if y_proba.shape[0] != y_true.shape[0]:
-        raise ValueError(
-            f"y_true has {y_true.shape[0]} samples but y_proba has {y_proba.shape[0]}."
-        )
-    if y_true.shape[0] == 0:
-        raise ValueError("y_true is empty.")
-    if not np.all(np.isfinite(y_proba)) or y_proba.min() < 0 or y_proba.max() > 1:
-        raise ValueError("y_proba must contain probabilities in [0, 1] (no NaN or inf).")
-    classes = np.unique(y_true) if labels is None else column_or_1d(labels)
-    if labels is not None:
-        if len(np.unique(classes)) != len(classes):
-            raise ValueError("labels must not contain duplicates.")
-        classes = np.sort(classes)
-    if y_proba.ndim == 1:
-        if len(classes) != 2:
-            raise ValueError(
-                f"y_proba is 1-D (binary) but there are {len(classes)} classes; pass the "
-                "(n_samples, n_classes) probabilities, or labels with the two classes."
-            )
-        y_proba = np.column_stack([1 - y_proba, y_proba])
-    if y_proba.shape[1] != len(classes):
-        raise ValueError(
-            f"y_proba has {y_proba.shape[1]} columns but there are {len(classes)} classes. "
-            "Pass labels (e.g. the classifier's classes_) when y_true misses some classes."
-        )
-    y_idx = np.searchsorted(classes, y_true)
-    y_idx = np.clip(y_idx, 0, len(classes) - 1)
-    if np.any(classes[y_idx] != y_true):
-        unknown = np.setdiff1d(y_true, classes)
-        raise ValueError(f"y_true contains labels not in labels: {unknown[:5].tolist()}.")
-    weight = _check_weights(sample_weight, y_true.shape[0])
+    from .metrics import _bin_index, _check_n_bins, _check_proba
 
+    _check_n_bins(n_bins)
+    y_idx, y_proba, weight = _check_proba(y_true, y_proba, labels, sample_weight)
     pred = np.argmax(y_proba, axis=1)
-    confidence = y_proba[np.arange(len(pred)), pred]
+    confidence = y_proba[np.arange(len(pred)), pred].astype(np.float64)
     correct = (pred == y_idx).astype(np.float64)
-    edges = np.arange(n_bins + 1) / n_bins
-    bins = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    bins = _bin_index(confidence, n_bins)
     counts = np.bincount(bins, weights=weight, minlength=n_bins)
     hits = np.bincount(bins, weights=weight * correct, minlength=n_bins)
     conf_sum = np.bincount(bins, weights=weight * confidence, minlength=n_bins)
@@ -147,7 +93,7 @@ def _reliability_bins(y_true, y_proba, *, n_bins, labels, sample_weight):
     mean_conf = np.full(n_bins, np.nan)
     accuracy[nonempty] = hits[nonempty] / counts[nonempty]
     mean_conf[nonempty] = conf_sum[nonempty] / counts[nonempty]
-    return edges, accuracy, mean_conf, counts
+    return np.arange(n_bins + 1) / n_bins, accuracy, mean_conf, counts
 
 
 class ReliabilityDisplay:
@@ -381,13 +327,13 @@ class ReliabilityDisplay:
         >>> round(disp.ece, 3)     # (2 * |0.5 - 0.55| + |1 - 0.8| + |1 - 0.9|) / 4
         0.1
         """
+        from .metrics import expected_calibration_error
+
         edges, accuracy, confidence, counts = _reliability_bins(
             y_true, y_proba, n_bins=n_bins, labels=labels, sample_weight=sample_weight
         )
-        filled = counts > 0
-        ece = float(
-            np.sum(counts[filled] * np.abs(accuracy[filled] - confidence[filled]))
-            / counts.sum()
+        ece = expected_calibration_error(
+            y_true, y_proba, n_bins=n_bins, labels=labels, sample_weight=sample_weight
         )
         disp = cls(edges, accuracy, confidence, counts, ece, name=name)
         return disp.plot(
@@ -912,47 +858,6 @@ def _from_search_results(search, results, param):
 # --------------------------------------------------------------------------------------
 
 
-def _train_counts(classes, train_counts, y_train, labels):
-    """Training count of each of ``classes``, float64 (cf. ``sklt.metrics.shot_accuracy``)."""
-    if (train_counts is None) == (y_train is None):
-        raise ValueError(
-            "Pass exactly one of train_counts (a dict {label: count}, or counts aligned "
-            "with labels) and y_train (the training labels)."
-        )
-    if y_train is not None:
-        known, counts = np.unique(column_or_1d(y_train), return_counts=True)
-    elif isinstance(train_counts, dict):
-        known = np.array(list(train_counts))
-        counts = np.array(list(train_counts.values()))
-    else:
-        if labels is None:
-            raise ValueError(
-                "train_counts is an array: pass labels (the class of each entry), or pass "
-                "train_counts as a dict {label: count}."
-            )
-        known = column_or_1d(labels)
-        counts = column_or_1d(train_counts)
-        if counts.shape != known.shape:
-            raise ValueError(
-                f"train_counts has {counts.shape[0]} entries but labels has "
-                f"{known.shape[0]}; they must be aligned."
-            )
-    try:
-        counts = counts.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError("train_counts must be numbers.") from exc
-    if not np.all(np.isfinite(counts)) or np.any(counts < 0):
-        raise ValueError("train_counts must be finite and non-negative.")
-    lookup = dict(zip(known.tolist(), counts.tolist(), strict=True))
-    missing = [c for c in classes.tolist() if c not in lookup]
-    if missing and y_train is None:
-        raise ValueError(
-            f"train_counts has no count for the classes {missing[:5]} of y_true; it must give "
-            "the training count of every class."
-        )
-    return np.array([lookup.get(c, 0.0) for c in classes.tolist()])
-
-
 class ClassAccuracyDisplay:
     """Per-class accuracy against the number of training samples of the class.
 
@@ -1173,7 +1078,9 @@ class ClassAccuracyDisplay:
         predictions = dict(y_pred) if isinstance(y_pred, dict) else {"Classifier": y_pred}
         if not predictions:
             raise ValueError("y_pred is an empty dict: give at least one model's predictions.")
-        weight = _check_weights(sample_weight, y_true.shape[0])
+        from .metrics import _check_sample_weight, _train_counts_per_class
+
+        weight = _check_sample_weight(sample_weight, y_true.shape[0])
         classes, idx = np.unique(y_true, return_inverse=True)
         support = np.bincount(idx, weights=weight, minlength=len(classes))
         accuracies = {}
@@ -1184,7 +1091,7 @@ class ClassAccuracyDisplay:
             accuracies[str(key)] = np.divide(
                 hits, support, out=np.full(len(classes), np.nan), where=support > 0
             )
-        counts = _train_counts(classes, train_counts, y_train, labels)
+        counts = _train_counts_per_class(classes, train_counts, y_train, labels)
         order = np.lexsort((np.arange(len(classes)), -counts))
         disp = cls(
             classes[order],
