@@ -14,7 +14,7 @@ it as attributes and calls :meth:`plot`, which draws on ``ax`` (a new figure whe
   ``cv_results_`` (mean ± std over folds) or from a fitted corrector and a grid;
 - :class:`ClassAccuracyDisplay`: per-class accuracy against the number of
   training samples of the class, with the many/medium/few-shot bands
-  (Menon et al. 2021, Fig. 4; Samuel et al. 2021, Fig. 4), one line per model.
+  (Kim et al. 2020, Fig. 4; Menon et al. 2021, Fig. 4), one line per model.
 
 Matplotlib is imported only when something is drawn: ``import sklt.plotting``
 does not need it (``pip install "sklt[plot]"`` installs it).
@@ -866,8 +866,9 @@ class ClassAccuracyDisplay:
     ``many_threshold`` training samples), medium-shot and few-shot (fewer than
     ``few_threshold``) regions are shaded, with the thresholds of
     :func:`sklt.metrics.shot_accuracy` (100 and 20). This is the view of
-    Menon et al. 2021 (Fig. 4) and Samuel et al. 2021 (Fig. 4): corrections
-    for the prior trade head accuracy for tail accuracy.
+    Kim et al. 2020 (Fig. 4, class-wise accuracy) and Menon et al. 2021 (Fig. 4,
+    per-group errors): corrections for the prior trade head accuracy for tail
+    accuracy.
 
     Parameters
     ----------
