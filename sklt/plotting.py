@@ -256,13 +256,12 @@ class ReliabilityDisplay:
             (self.line_,) = ax.plot(confidence[nonempty], accuracy[nonempty], **style)
         self.count_texts_ = []
         if show_counts:
-            top = np.fmax(accuracy, confidence)
-            for x, y, n in zip(centers[nonempty], top[nonempty], self.counts[nonempty],
-                               strict=True):
+            # Inside the foot of each non-empty bin, clear of the bars' tops.
+            for x, n in zip(centers[nonempty], self.counts[nonempty], strict=True):
                 text = f"{n:.0f}" if float(n).is_integer() else f"{n:.3g}"
                 self.count_texts_.append(
-                    ax.text(x, min(y + 0.02, 1.0), text, ha="center", va="bottom",
-                            fontsize="x-small")
+                    ax.text(x, 0.01, text, ha="center", va="bottom", fontsize="x-small",
+                            rotation=90 if len(self.counts) > 20 else 0)
                 )
         ax.set(xlim=(0, 1), ylim=(0, 1.05), xlabel="Confidence", ylabel="Accuracy")
         ax.legend(loc="upper left")
@@ -581,7 +580,8 @@ class AdjustmentCurveDisplay:
             if self.best_score is not None:
                 ax.plot([self.best_value], [self.best_score], marker="*", markersize=12,
                         color=color, linestyle="none")
-        ax.set(xlabel=_param_label(self.param), ylabel=self.scoring or "score")
+        ylabel = "score" if self.scoring is None else self.scoring.replace("_", " ")
+        ax.set(xlabel=_param_label(self.param), ylabel=ylabel)
         if ax.get_legend_handles_labels()[1]:
             ax.legend(loc="best")
         return self
@@ -978,8 +978,8 @@ class ClassAccuracyDisplay:
                     continue
                 self.bands_[group] = ax.axvspan(left, right, color=colors[group], alpha=0.08,
                                                 linewidth=0)
-                ax.text(np.sqrt(left * right), 1.02, group, ha="center", va="bottom",
-                        fontsize="small", transform=ax.get_xaxis_transform())
+                ax.text(np.sqrt(left * right), 1.04, f"{group}-shot", ha="center",
+                        va="bottom", fontsize="small")
         self.lines_ = {}
         markers = "osD^v<>ph*"
         for i, (key, label) in enumerate(zip(keys, names, strict=True)):
@@ -996,8 +996,9 @@ class ClassAccuracyDisplay:
                                   colors=line.get_color(), linestyles="--", linewidth=1,
                                   alpha=0.8)
         ax.set_xscale("log")
-        ax.set(xlim=(lo, hi), ylim=(-0.02, 1.02), xlabel="Training samples of the class",
+        ax.set(xlim=(lo, hi), ylim=(-0.02, 1.12), xlabel="Training samples of the class",
                ylabel="Per-class accuracy")
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.legend(loc="lower right")
         return self
 

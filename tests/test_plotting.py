@@ -241,7 +241,7 @@ def test_adjustment_curve_from_estimator_matches_refit_at_each_value(long_tailed
     np.testing.assert_allclose(disp.line_.get_ydata(), direct)
     assert disp.best_line_.get_xdata()[0] == grid[best]
     assert disp.ax_.get_xlabel() == r"$\lambda$"
-    assert disp.ax_.get_ylabel() == "balanced_accuracy"
+    assert disp.ax_.get_ylabel() == "balanced accuracy"
 
 
 def test_adjustment_curve_from_estimator_nested_param_and_callable_scorer(long_tailed):
