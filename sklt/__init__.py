@@ -5,12 +5,14 @@ The post-hoc meta-estimators wrap any classifier; the neural classifiers live in
 ``sklt`` never imports torch.
 """
 
+from .fusion import NoisyOrFusionClassifier
 from .posthoc import LogitAdjuster, PriorShiftClassifier
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "LogitAdjuster",
+    "NoisyOrFusionClassifier",
     "PriorShiftClassifier",
     "__version__",
 ]

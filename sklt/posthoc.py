@@ -155,6 +155,36 @@ def _frozen_source_prior(frozen, classes):
     return None
 
 
+def _resolve_source_prior(spec, estimator, classes, y, sample_weight):
+    """Resolve a ``source_prior`` specification for a fitted inner model.
+
+    ``"auto"``: the prior a frozen model reports about itself (``source_prior_``,
+    ``class_prior_``, ``class_count_``), else the class counts after the samplers
+    of an imbalanced-learn pipeline, else the (weighted) class frequencies of ``y``
+    — with a warning for a frozen model, whose training data ``y`` may not be.
+    Every entry must be positive: the correction divides by it.
+    """
+    if not (isinstance(spec, str) and spec == "auto"):
+        return check_prior(spec, classes, name="source_prior", allow_zero=False)
+    if isinstance(estimator, FrozenEstimator):
+        counts = _frozen_source_prior(estimator, classes)
+        if counts is None:
+            warnings.warn(
+                "source_prior='auto' with a FrozenEstimator uses the class frequencies of the "
+                "y passed to fit, which may differ from the data the model was trained on. "
+                "Pass the training prior explicitly as source_prior.",
+                UserWarning,
+                stacklevel=4,
+            )
+    else:
+        counts = _resampled_class_counts(estimator, y, classes)
+    if counts is not None:
+        return check_prior(counts, classes, name="source_prior", allow_zero=False)
+    return check_prior(
+        "auto", classes, name="source_prior", y=y, sample_weight=sample_weight, allow_zero=False
+    )
+
+
 class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Shared contract of the post-hoc correctors.
 
@@ -252,35 +282,13 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             if hasattr(self.estimator_, attr):
                 setattr(self, attr, getattr(self.estimator_, attr))
 
-        self.source_prior_ = self._resolve_source_prior(y, sample_weight)
+        self.source_prior_ = _resolve_source_prior(
+            self.source_prior, self.estimator_, classes, y, sample_weight
+        )
         self.target_prior_ = check_prior(
             self.target_prior, classes, name="target_prior", y=y, sample_weight=sample_weight
         )
         return self
-
-    def _resolve_source_prior(self, y, sample_weight):
-        classes = self.classes_
-        if not (isinstance(self.source_prior, str) and self.source_prior == "auto"):
-            return check_prior(self.source_prior, classes, name="source_prior", allow_zero=False)
-        if isinstance(self.estimator_, FrozenEstimator):
-            reported = _frozen_source_prior(self.estimator_, classes)
-            if reported is not None:
-                return check_prior(reported, classes, name="source_prior", allow_zero=False)
-            warnings.warn(
-                "source_prior='auto' with a FrozenEstimator uses the class frequencies of the "
-                "y passed to fit, which may differ from the data the model was trained on. "
-                "Pass the training prior explicitly as source_prior.",
-                UserWarning,
-                stacklevel=3,
-            )
-        else:
-            counts = _resampled_class_counts(self.estimator_, y, classes)
-            if counts is not None:
-                return check_prior(counts, classes, name="source_prior", allow_zero=False)
-        return check_prior(
-            "auto", classes, name="source_prior", y=y, sample_weight=sample_weight,
-            allow_zero=False,
-        )
 
     def _adjusted(self, X, output):
         check_is_fitted(self)

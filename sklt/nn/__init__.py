@@ -1,0 +1,47 @@
+"""Neural classifiers for long-tailed data, on skorch (needs ``pip install "sklt[nn]"``).
+
+- :mod:`sklt.nn.losses`: long-tail losses, one :class:`torch.nn.Module` each;
+- :mod:`sklt.nn.modules`: the default :class:`MLP` and a small :class:`CNN1d`;
+- :class:`LongTailClassifier`: a skorch ``NeuralNetClassifier`` whose loss is a
+  hyperparameter and which can inject a target prior at inference;
+- :mod:`sklt.nn.callbacks`: :class:`DeferredReweighting` (DRW).
+"""
+
+try:
+    import skorch  # noqa: F401
+    import torch  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        'sklt.nn needs torch and skorch; install them with: pip install "sklt[nn]"'
+    ) from exc
+
+from sklt.nn.callbacks import DeferredReweighting
+from sklt.nn.classifier import LongTailClassifier
+from sklt.nn.losses import (
+    BalancedSoftmaxLoss,
+    BayiasLoss,
+    ClassBalancedLoss,
+    CrossEntropy,
+    FocalLoss,
+    LADELoss,
+    LDAMLoss,
+    LogitAdjustedLoss,
+    LongTailLoss,
+)
+from sklt.nn.modules import MLP, CNN1d
+
+__all__ = [
+    "BalancedSoftmaxLoss",
+    "BayiasLoss",
+    "CNN1d",
+    "ClassBalancedLoss",
+    "CrossEntropy",
+    "DeferredReweighting",
+    "FocalLoss",
+    "LADELoss",
+    "LDAMLoss",
+    "LogitAdjustedLoss",
+    "LongTailClassifier",
+    "LongTailLoss",
+    "MLP",
+]

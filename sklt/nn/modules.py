@@ -1,0 +1,146 @@
+"""Default network modules for :class:`~sklt.nn.LongTailClassifier`.
+
+Both return raw logits of shape ``(N, n_classes)``. Their size arguments
+(``input_dim`` / ``in_channels`` and ``n_classes``) may be left to ``None``:
+:class:`~sklt.nn.LongTailClassifier` fills them in from the data at fit.
+"""
+
+from numbers import Integral
+
+from torch import nn
+
+__all__ = ["CNN1d", "MLP"]
+
+
+def _as_units(value, name):
+    units = (value,) if isinstance(value, Integral) else tuple(value)
+    if any(not isinstance(u, Integral) or u < 1 for u in units):
+        raise ValueError(f"{name} must be a positive int or a sequence of them; got {value!r}.")
+    return units
+
+
+def _check_size(value, name):
+    if value is None:
+        raise ValueError(
+            f"{name} is not set: fit the classifier (sizes come from the data) or pass "
+            f"module__{name}."
+        )
+    if not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int; got {value!r}.")
+    return int(value)
+
+
+def _check_dropout(dropout):
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ValueError(f"dropout must be in [0, 1); got {dropout!r}.")
+    return float(dropout)
+
+
+class MLP(nn.Module):
+    """Multi-layer perceptron: ``[Linear -> ReLU -> Dropout] * len(hidden_units) -> Linear``.
+
+    Inputs of any shape ``(N, ...)`` are flattened to ``(N, input_dim)``.
+
+    Parameters
+    ----------
+    input_dim : int
+        Number of input features (inferred at fit by the classifier).
+    n_classes : int
+        Number of outputs (inferred at fit by the classifier).
+    hidden_units : int or sequence of int, default=(64,)
+        Width of each hidden layer; ``()`` gives a linear model.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer, in ``[0, 1)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklt.nn import MLP
+    >>> MLP(input_dim=4, n_classes=3, hidden_units=(8, 8))(torch.zeros(2, 4)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, input_dim=None, n_classes=None, hidden_units=(64,), dropout=0.0):
+        super().__init__()
+        input_dim = _check_size(input_dim, "input_dim")
+        n_classes = _check_size(n_classes, "n_classes")
+        dropout = _check_dropout(dropout)
+        layers = [nn.Flatten()]
+        width = input_dim
+        for units in _as_units(hidden_units, "hidden_units"):
+            layers += [nn.Linear(width, units), nn.ReLU()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = units
+        layers.append(nn.Linear(width, n_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        """Logits of shape ``(N, n_classes)``."""
+        return self.layers(X)
+
+
+class CNN1d(nn.Module):
+    """Small 1-D convolutional network for signals of shape ``(N, C, L)`` or ``(N, L)``.
+
+    ``[Conv1d(kernel_size, stride 2) -> ReLU] * len(channels)``, adaptive average
+    pooling to ``pool_size`` positions, dropout, then a linear layer. Any signal
+    length works (at least ``2 ** len(channels)``).
+
+    Parameters
+    ----------
+    in_channels : int
+        Input channels (inferred at fit: ``C`` for 3-D input, 1 for 2-D input).
+    n_classes : int
+        Number of outputs (inferred at fit).
+    channels : int or sequence of int, default=(32, 32)
+        Output channels of each convolution.
+    kernel_size : int, default=5
+        Convolution width (odd; same padding).
+    pool_size : int, default=4
+        Positions kept by the final adaptive average pooling.
+    dropout : float, default=0.0
+        Dropout before the linear layer, in ``[0, 1)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklt.nn import CNN1d
+    >>> CNN1d(in_channels=1, n_classes=10)(torch.zeros(2, 40)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(
+        self,
+        in_channels=None,
+        n_classes=None,
+        channels=(32, 32),
+        kernel_size=5,
+        pool_size=4,
+        dropout=0.0,
+    ):
+        super().__init__()
+        in_channels = _check_size(in_channels, "in_channels")
+        n_classes = _check_size(n_classes, "n_classes")
+        kernel_size = _check_size(kernel_size, "kernel_size")
+        pool_size = _check_size(pool_size, "pool_size")
+        dropout = _check_dropout(dropout)
+        layers = []
+        width = in_channels
+        for out in _as_units(channels, "channels"):
+            layers += [
+                nn.Conv1d(width, out, kernel_size, stride=2, padding=kernel_size // 2),
+                nn.ReLU(),
+            ]
+            width = out
+        layers += [nn.AdaptiveAvgPool1d(pool_size), nn.Flatten()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(width * pool_size, n_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        """Logits of shape ``(N, n_classes)``; 2-D input is read as one channel."""
+        if X.ndim == 2:
+            X = X.unsqueeze(1)
+        return self.layers(X)
