@@ -79,7 +79,7 @@ models = {
     "UNO (lam=0)": NoisyOrFusionClassifier(modalities, lam=0.0, uno_cv=5),
     "UNO-IC (lam=1)": NoisyOrFusionClassifier(modalities, lam=1.0, uno_cv=5),
 }
-for name, model in models.items():
+for model in models.values():
     if isinstance(model, (NoisyOrFusionClassifier, PriorShiftClassifier)):
         model.fit(X_train, y_train)
 
