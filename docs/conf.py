@@ -8,6 +8,13 @@ sys.path.insert(0, os.path.abspath(".."))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import sklt  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+# The gallery runs in this process. On small shared machines, BLAS and OpenMP
+# thread pools oversubscribe the cores (idle OpenBLAS threads spin): one thread
+# per pool made the per-class-accuracy example ~3x faster on 2 busy cores.
+# SKLT_DOCS_THREADS=N raises the limit.
+_thread_limits = threadpool_limits(limits=int(os.environ.get("SKLT_DOCS_THREADS", "1")))
 
 project = "sklt"
 author = "The sklt developers"
