@@ -459,7 +459,9 @@ class AdjustmentCurveDisplay:
     values : ndarray of shape (n_values,)
         The grid of the parameter.
     scores : ndarray of shape (n_values,)
-        The score at each value (the mean over folds for cross-validation).
+        The score at each value (the mean over folds for cross-validation);
+        NaN for a value that was not scored (``search="peak"`` of the tuners),
+        which is left out of the plot.
     param : str, default="lam"
         Name of the parameter (``"lam"``, ``"tau"``, ``"temperature"``, or a
         nested name such as ``"priorshiftclassifier__lam"``).
@@ -559,17 +561,19 @@ class AdjustmentCurveDisplay:
                 f"values and scores must be 1-D arrays of the same length; got shapes "
                 f"{values.shape} and {scores.shape}."
             )
+        # A peak search scores only some values (NaN elsewhere): draw those.
+        scored = np.isfinite(scores)
         style = _style({"marker": "o", "markersize": 3}, kwargs)
         if name is not None:
             style.setdefault("label", name)
-        (self.line_,) = ax.plot(values, scores, **style)
+        (self.line_,) = ax.plot(values[scored], scores[scored], **style)
         color = self.line_.get_color()
         self.band_ = None
         if band and self.std is not None:
-            std = np.asarray(self.std, dtype=float)
+            std = np.asarray(self.std, dtype=float)[scored]
             self.band_ = ax.fill_between(
-                values, scores - std, scores + std, color=color, alpha=0.2, linewidth=0,
-                label="± 1 std over folds",
+                values[scored], scores[scored] - std, scores[scored] + std, color=color,
+                alpha=0.2, linewidth=0, label="± 1 std over folds",
             )
         self.best_line_ = None
         if show_best and self.best_value is not None:
@@ -593,10 +597,11 @@ class AdjustmentCurveDisplay:
 
         Reads ``tuner.cv_results_``:
 
-        - sklt's tuners (``PriorShiftClassifierCV``, ``LogitAdjusterCV``): the
-          grid ``"lams"`` or ``"taus"``, ``"mean_score"``, ``"std_score"``,
-          ``"scores"`` (n_splits, n_values), and the chosen ``best_lam_`` or
-          ``best_tau_`` with ``best_score_``;
+        - sklt's tuners (``PriorShiftClassifierCV``, ``LogitAdjusterCV``, fit
+          with ``store_cv_results=True``): the grid ``"lams"`` or ``"taus"``,
+          ``"mean_score"``, ``"std_score"``, ``"scores"`` (n_splits,
+          n_values), and the chosen ``best_lam_`` or ``best_tau_`` with
+          ``best_score_``;
         - a :class:`~sklearn.model_selection.GridSearchCV` (or any search with
           scikit-learn's ``cv_results_``) over a single numeric parameter:
           ``"param_<param>"``, ``"mean_test_score"``, ``"std_test_score"``,
@@ -644,7 +649,8 @@ class AdjustmentCurveDisplay:
         if not isinstance(results, dict):
             raise ValueError(
                 f"{type(tuner).__name__} has no cv_results_: pass a fitted "
-                "PriorShiftClassifierCV, LogitAdjusterCV or GridSearchCV."
+                "PriorShiftClassifierCV or LogitAdjusterCV built with "
+                "store_cv_results=True, or a fitted GridSearchCV."
             )
         name = type(tuner).__name__ if name is None else name
         grid_key = next((key for key in ("lams", "taus") if key in results), None)

@@ -354,16 +354,42 @@ def test_adjustment_curve_from_real_sklt_tuner(long_tailed):
     tuning = pytest.importorskip("sklt.tuning")
     X_train, y_train, _, _ = long_tailed
     tuner = tuning.PriorShiftClassifierCV(LogisticRegression(max_iter=1000),
-                                          lams=np.linspace(0, 2, 9), cv=3).fit(X_train, y_train)
+                                          lams=np.linspace(0, 2, 9), cv=3,
+                                          store_cv_results=True).fit(X_train, y_train)
     disp = AdjustmentCurveDisplay.from_cv_results(tuner)
     np.testing.assert_allclose(disp.values, tuner.cv_results_["lams"])
     np.testing.assert_allclose(disp.scores, tuner.cv_results_["mean_score"])
+    np.testing.assert_allclose(disp.fold_scores, tuner.cv_results_["scores"])
     assert disp.best_value == tuner.best_lam_
+    assert disp.best_score == pytest.approx(tuner.best_score_)
+    assert disp.param == "lam"
+
+
+def test_adjustment_curve_from_peak_search_draws_scored_values_only(long_tailed):
+    tuning = pytest.importorskip("sklt.tuning")
+    X_train, y_train, _, _ = long_tailed
+    tuner = tuning.LogitAdjusterCV(LogisticRegression(max_iter=1000), taus=33, cv=2,
+                                   search="peak", store_cv_results=True)
+    tuner.fit(X_train, y_train)
+    disp = AdjustmentCurveDisplay.from_cv_results(tuner)
+    scored = np.isfinite(disp.scores)
+    assert scored.sum() == tuner.n_evaluations_ < 33
+    np.testing.assert_allclose(disp.line_.get_xdata(), disp.values[scored])
+    np.testing.assert_allclose(disp.line_.get_ydata(), disp.scores[scored])
+    assert disp.best_value == tuner.best_tau_ and disp.param == "tau"
+
+
+def test_adjustment_curve_plot_skips_unscored_values():
+    disp = AdjustmentCurveDisplay([0.0, 0.5, 1.0, 1.5], [0.6, np.nan, 0.7, np.nan],
+                                  std=[0.01, np.nan, 0.02, np.nan]).plot()
+    np.testing.assert_array_equal(disp.line_.get_xdata(), [0.0, 1.0])
+    band = disp.band_.get_paths()[0].vertices
+    assert np.all(np.isfinite(band))
 
 
 def test_adjustment_curve_from_cv_results_bad_input(long_tailed):
     X_train, y_train, _, _ = long_tailed
-    with pytest.raises(ValueError, match="has no cv_results_"):
+    with pytest.raises(ValueError, match="has no cv_results_.*store_cv_results=True"):
         AdjustmentCurveDisplay.from_cv_results(LogisticRegression())
     search = GridSearchCV(PriorShiftClassifier(), {"lam": [0, 1], "temperature": [1, 2]},
                           cv=2).fit(X_train, y_train)
