@@ -7,12 +7,15 @@ The post-hoc meta-estimators wrap any classifier; the neural classifiers live in
 
 from .fusion import NoisyOrFusionClassifier
 from .posthoc import LogitAdjuster, PriorShiftClassifier
+from .tuning import LogitAdjusterCV, PriorShiftClassifierCV
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "LogitAdjuster",
+    "LogitAdjusterCV",
     "NoisyOrFusionClassifier",
     "PriorShiftClassifier",
+    "PriorShiftClassifierCV",
     "__version__",
 ]
