@@ -86,6 +86,20 @@ def _inner_log_scores(estimator, X):
     return scores
 
 
+def _validate_fit_data(owner, X, y, sample_weight):
+    """Common checks of ``fit``'s data: ``y`` given, 1-D, classification labels."""
+    if y is None:
+        raise ValueError(
+            f"{type(owner).__name__} requires y to be passed, but the target y is None."
+        )
+    X, y = indexable(X, y)
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, y)
+    return X, y, sample_weight
+
+
 def _has_scores(self):
     """``available_if`` check: the inner model gives probabilities or decision scores."""
     estimator = getattr(self, "estimator_", None)
@@ -238,15 +252,7 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
             The fitted corrector.
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        X, y = indexable(X, y)
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, y)
+        X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight)
 
         estimator = self._get_estimator()
         if _routing_enabled():

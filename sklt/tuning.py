@@ -23,7 +23,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import StratifiedShuffleSplit, check_cv
-from sklearn.utils import _safe_indexing, indexable
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -31,13 +31,10 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     _check_method_params,
-    _check_sample_weight,
     _num_samples,
-    column_or_1d,
 )
 
 from .adjust import adjust_logits
@@ -48,6 +45,7 @@ from .posthoc import (
     PriorShiftClassifier,
     _BasePriorCorrector,
     _inner_log_scores,
+    _validate_fit_data,
 )
 from .priors import _format_classes
 
@@ -409,15 +407,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         self : object
             The fitted tuner.
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        X, y = indexable(X, y)
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, y)
+        X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight)
         grid = self._grid()
         settings = [self._settings(v) for v in grid]
         scorer = self._get_scorer()

@@ -120,8 +120,11 @@ def test_cnn1d_module_infers_channels(shape):
 
 @pytest.mark.parametrize("name", sorted(CRITERIA))
 def test_every_criterion_name_trains(name):
+    from sklt.nn.offset import EstimatedOffsetHead
+
     X, y = _data(n=60)
-    net = _net(criterion=name, max_epochs=2).fit(X, y)
+    module = {"module": EstimatedOffsetHead} if name == "estimated_offset" else {}
+    net = _net(criterion=name, max_epochs=2, **module).fit(X, y)
     assert isinstance(net.criterion_, CRITERIA[name])
     np.testing.assert_array_equal(net.criterion_.class_counts.numpy(), net.class_counts_)
     assert np.all(np.isfinite(net.history[:, "train_loss"]))

@@ -4,7 +4,11 @@
 - :mod:`sklt.nn.modules`: the default :class:`MLP` and a small :class:`CNN1d`;
 - :class:`LongTailClassifier`: a skorch ``NeuralNetClassifier`` whose loss is a
   hyperparameter and which can inject a target prior at inference;
-- :mod:`sklt.nn.callbacks`: :class:`DeferredReweighting` (DRW).
+- :mod:`sklt.nn.callbacks`: :class:`DeferredReweighting` (DRW);
+- :mod:`sklt.nn.augment`: :class:`Mixup`, :class:`Remix`, :class:`UniMix`;
+- :mod:`sklt.nn.offset`: :class:`EstimatedOffsetHead` and its loss
+  (``criterion="estimated_offset"``);
+- :mod:`sklt.nn.posthoc`: :class:`TauNormalizedClassifier` (τ-normalisation).
 """
 
 try:
@@ -15,6 +19,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         'sklt.nn needs torch and skorch; install them with: pip install "sklt[nn]"'
     ) from exc
 
+from sklt.nn.augment import Mixup, Remix, UniMix
 from sklt.nn.callbacks import DeferredReweighting
 from sklt.nn.classifier import LongTailClassifier
 from sklt.nn.losses import (
@@ -29,6 +34,8 @@ from sklt.nn.losses import (
     LongTailLoss,
 )
 from sklt.nn.modules import MLP, CNN1d
+from sklt.nn.offset import EstimatedOffsetHead, EstimatedOffsetLoss
+from sklt.nn.posthoc import TauNormalizedClassifier
 
 __all__ = [
     "BalancedSoftmaxLoss",
@@ -37,6 +44,8 @@ __all__ = [
     "ClassBalancedLoss",
     "CrossEntropy",
     "DeferredReweighting",
+    "EstimatedOffsetHead",
+    "EstimatedOffsetLoss",
     "FocalLoss",
     "LADELoss",
     "LDAMLoss",
@@ -44,4 +53,8 @@ __all__ = [
     "LongTailClassifier",
     "LongTailLoss",
     "MLP",
+    "Mixup",
+    "Remix",
+    "TauNormalizedClassifier",
+    "UniMix",
 ]

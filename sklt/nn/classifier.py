@@ -18,11 +18,12 @@ from skorch.utils import is_dataset, to_numpy, to_tensor
 from sklt.adjust import adjust_logits
 from sklt.nn.losses import _BASE_LOSSES, ClassBalancedLoss, LongTailLoss
 from sklt.nn.modules import MLP
+from sklt.nn.offset import CRITERIA as _OFFSET_CRITERIA
 from sklt.priors import _format_classes, check_prior
 
 __all__ = ["LongTailClassifier"]
 
-CRITERIA = {**_BASE_LOSSES, "class_balanced": ClassBalancedLoss}
+CRITERIA = {**_BASE_LOSSES, "class_balanced": ClassBalancedLoss, **_OFFSET_CRITERIA}
 
 
 def _loss_params(cls):
@@ -78,8 +79,9 @@ class LongTailClassifier(NeuralNetClassifier):
         arguments: ``module__hidden_units``, ``module__dropout``, ...
     criterion : str, LongTailLoss class or torch.nn.Module, default="cross_entropy"
         ``"cross_entropy"``, ``"logit_adjusted"``, ``"balanced_softmax"``,
-        ``"bayias"``, ``"lade"``, ``"ldam"``, ``"focal"`` or
-        ``"class_balanced"``, or a class. sklt loss classes receive
+        ``"bayias"``, ``"lade"``, ``"ldam"``, ``"focal"``, ``"class_balanced"``
+        or ``"estimated_offset"`` (with ``module=EstimatedOffsetHead``, see
+        :mod:`sklt.nn.offset`), or a class. sklt loss classes receive
         ``class_counts`` (counted from ``y`` at fit); hyperparameters go in
         ``criterion__*`` (``criterion__tau``, ``criterion__gamma``, ...) and are
         validated at fit. A hyperparameter of another sklt loss is ignored

@@ -1,0 +1,433 @@
+"""Batch augmentations for long-tailed training: mixup, Remix and UniMix (``METHODS.md`` §3).
+
+Each augmentation is a small scikit-learn-style object (``get_params`` /
+``set_params``, so ``augmentation__tau`` works in ``GridSearchCV``) whose method
+:meth:`~UniMix.mix` takes one training batch and returns the mixed inputs and
+soft targets ``(X_mixed, Y_soft)``, or ``None`` when mixing is switched off
+(from ``stop_epoch`` on, as in 003 Algorithm 1). Plugged into
+:class:`~sklt.nn.LongTailClassifier` with ``augmentation=UniMix(...)``, the
+criterion receives ``Y_soft`` in place of the labels.
+
+For every pair ``(i, j)`` the mixed input is ``x~ = xi_i x_i + (1 - xi_i) x_j``
+(per sample ``xi``, broadcast over any trailing shape: ``(N, F)``,
+``(N, C, L)``, ``(N, C, H, W)``) and the soft target is
+``Y_i = lam_i e_{y_i} + (1 - lam_i) e_{y_j}`` (``lam = xi`` except for Remix).
+For a loss linear in its target — the whole cross-entropy family of
+:mod:`sklt.nn.losses` (cross-entropy, logit-adjusted, balanced softmax, Bayias,
+LDAM with its soft margin, the CE part of LADE) and the estimated-offset loss —
+the loss of ``Y_i`` is exactly the mixed loss
+``lam l(x~, y_i) + (1 - lam) l(x~, y_j)`` of 003 eq. 11. For losses that are not
+linear in the target (focal loss's weighting, LADE's batch regulariser, the
+class-balanced weights when ``y_i`` and ``y_j`` differ only through their
+weights) the soft target is a convex combination of the two labels plugged
+into the loss, which is the usual soft-label generalisation, not eq. 11.
+
+Random numbers come from a NumPy generator: ``random_state=None`` seeds one per
+batch from torch's global generator (so ``torch.manual_seed`` makes training
+reproducible); an int seeds one generator per object (a fresh copy, such as the
+one :class:`~sklt.nn.LongTailClassifier` clones at ``fit``, starts over).
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+
+__all__ = ["Mixup", "Remix", "UniMix"]
+
+
+def _check_positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) \
+            or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}.")
+    return float(value)
+
+
+def _check_finite(value, name):
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number; got {value!r}.")
+    return float(value)
+
+
+def _check_stop_epoch(stop_epoch):
+    if stop_epoch is None:
+        return None
+    if isinstance(stop_epoch, bool) or not isinstance(stop_epoch, Integral) or stop_epoch < 0:
+        raise ValueError(
+            f"stop_epoch must be None or an int >= 0 (the first epoch without mixing); "
+            f"got {stop_epoch!r}."
+        )
+    return int(stop_epoch)
+
+
+def _check_counts(class_counts):
+    counts = class_counts.detach().cpu().numpy() if torch.is_tensor(class_counts) \
+        else np.asarray(class_counts)
+    counts = counts.astype(np.float64)
+    if counts.ndim != 1 or counts.size < 2:
+        raise ValueError(
+            f"class_counts must be a 1-D array with one count per class (at least 2); got "
+            f"shape {counts.shape}."
+        )
+    if not np.all(np.isfinite(counts)) or np.any(counts < 0):
+        raise ValueError(f"class_counts must be finite and non-negative; got {counts.tolist()}.")
+    return counts
+
+
+class _BaseMix(BaseEstimator):
+    """Shared machinery: validation, random numbers, the convex combination."""
+
+    def _validate(self):
+        """Check the hyperparameters (subclasses extend); clear ValueErrors."""
+        _check_stop_epoch(self.stop_epoch)
+
+    def _rng(self):
+        if self.random_state is None:
+            seed = int(torch.randint(0, 2**62, (1,)).item())
+            return np.random.default_rng(seed)
+        rng = getattr(self, "_rng_", None)
+        if rng is None or getattr(self, "_rng_seed_", None) is not self.random_state:
+            rng = np.random.default_rng(self.random_state)
+            self._rng_, self._rng_seed_ = rng, self.random_state
+        return rng
+
+    def is_active(self, epoch):
+        """Whether the batch of 0-based ``epoch`` is mixed (``epoch < stop_epoch``).
+
+        Parameters
+        ----------
+        epoch : int
+            0-based epoch.
+
+        Returns
+        -------
+        active : bool
+        """
+        stop = _check_stop_epoch(self.stop_epoch)
+        return stop is None or epoch < stop
+
+    def sample(self, y, class_counts, *, rng=None):
+        """Draw the partners and the mixing factors of one batch.
+
+        Parameters
+        ----------
+        y : array-like of int of shape (n_samples,)
+            Encoded labels of the batch.
+        class_counts : array-like of shape (n_classes,)
+            Training samples per class.
+        rng : numpy.random.Generator, default=None
+            Source of randomness (``None``: the object's own, see ``random_state``).
+
+        Returns
+        -------
+        partner : ndarray of int of shape (n_samples,)
+            Index ``j`` of each sample's partner in the batch.
+        xi : ndarray of shape (n_samples,)
+            Input mixing factor: ``x~ = xi x_i + (1 - xi) x_partner``.
+        lam : ndarray of shape (n_samples,)
+            Label mixing factor: ``Y = lam e_{y_i} + (1 - lam) e_{y_partner}``.
+        """
+        self._validate()
+        y = np.asarray(y.detach().cpu() if torch.is_tensor(y) else y).astype(np.int64)
+        counts = _check_counts(class_counts)
+        if y.ndim != 1:
+            raise ValueError(f"y must be a 1-D array of class indices; got shape {y.shape}.")
+        if y.size and (y.min() < 0 or y.max() >= counts.size):
+            raise ValueError(
+                f"y holds class indices outside [0, {counts.size}); encode the labels first."
+            )
+        if y.size and np.any(counts[y] <= 0):
+            raise ValueError(
+                "class_counts gives a zero count to a class present in the batch; pass the "
+                "training class counts."
+            )
+        rng = self._rng() if rng is None else rng
+        return self._sample(y, counts, rng)
+
+    def mix(self, X, y, *, class_counts, epoch=0):
+        """Mix one training batch (the :class:`~sklt.nn.LongTailClassifier` hook).
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, ...)
+            Batch of inputs: ``(N, F)``, ``(N, C, L)``, ``(N, C, H, W)``, ...
+        y : torch.Tensor of int of shape (n_samples,)
+            Encoded labels.
+        class_counts : torch.Tensor or array-like of shape (n_classes,)
+            Training samples per class.
+        epoch : int, default=0
+            0-based current epoch; no mixing from ``stop_epoch`` on.
+
+        Returns
+        -------
+        mixed : None or tuple (X_mixed, Y_soft)
+            ``None`` when mixing is off for this epoch; otherwise the mixed
+            inputs (same shape, dtype and device as ``X``) and the soft targets,
+            a float tensor of shape ``(n_samples, n_classes)`` (float32 unless
+            ``X`` is float64) on ``X``'s device.
+        """
+        self._validate()
+        if not self.is_active(epoch):
+            return None
+        if not torch.is_tensor(X) or not torch.is_floating_point(X):
+            raise TypeError(
+                f"{type(self).__name__}.mix needs X as a floating-point torch tensor; got "
+                f"{type(X).__name__}{'' if not torch.is_tensor(X) else ' of ' + str(X.dtype)}."
+            )
+        if X.ndim < 2 or (torch.is_tensor(y) and y.shape[0] != X.shape[0]) or len(y) != len(X):
+            raise ValueError(
+                f"X must be (n_samples, ...) with one label per sample; got X of shape "
+                f"{tuple(X.shape)} and {len(y)} labels."
+            )
+        n_classes = len(class_counts)
+        partner, xi, lam = self.sample(y, class_counts)
+        device = X.device
+        ydev = torch.as_tensor(np.asarray(y.detach().cpu() if torch.is_tensor(y) else y),
+                               dtype=torch.long, device=device)
+        partner_t = torch.as_tensor(partner, device=device)
+        xi_t = torch.as_tensor(xi, dtype=X.dtype, device=device).reshape(
+            (-1,) + (1,) * (X.ndim - 1)
+        )
+        X_mixed = xi_t * X + (1.0 - xi_t) * X[partner_t]
+        target_dtype = torch.float64 if X.dtype == torch.float64 else torch.float32
+        lam_t = torch.as_tensor(lam, dtype=target_dtype, device=device)[:, None]
+        onehot = torch.nn.functional.one_hot(ydev, n_classes).to(target_dtype)
+        Y_soft = lam_t * onehot + (1.0 - lam_t) * onehot[partner_t]
+        return X_mixed, Y_soft
+
+
+class Mixup(_BaseMix):
+    """mixup (Zhang et al. 2018; 003 eq. 2): ``xi ~ Beta(alpha, alpha)``, random partners.
+
+    Each sample ``i`` of the batch is mixed with a partner ``j`` given by a
+    random permutation of the batch, with its own factor ``xi_i ~ Beta(alpha,
+    alpha)``: ``x~ = xi x_i + (1 - xi) x_j``, target
+    ``xi e_{y_i} + (1 - xi) e_{y_j}``. (Zhang et al.'s code draws one factor per
+    batch; the marginal distribution of ``xi`` is the same.)
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Beta parameter, ``> 0``.
+    stop_epoch : int or None, default=None
+        First 0-based epoch without mixing (``None``: mix in every epoch).
+    random_state : int, numpy Generator or None, default=None
+        ``None``: seeded from torch's global generator at each batch.
+
+    See Also
+    --------
+    UniMix : mixup with a tail-favouring factor and partner sampler.
+    Remix : mixup with tail-favouring labels.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklt.nn.augment import Mixup
+    >>> X, y = torch.arange(8.0).reshape(4, 2), torch.tensor([0, 0, 0, 1])
+    >>> X_mixed, Y_soft = Mixup(alpha=0.4, random_state=0).mix(X, y, class_counts=[3, 1])
+    >>> X_mixed.shape, Y_soft.shape
+    (torch.Size([4, 2]), torch.Size([4, 2]))
+    >>> bool(torch.allclose(Y_soft.sum(dim=1), torch.ones(4)))
+    True
+    """
+
+    def __init__(self, alpha=1.0, *, stop_epoch=None, random_state=None):
+        self.alpha = alpha
+        self.stop_epoch = stop_epoch
+        self.random_state = random_state
+
+    def _validate(self):
+        super()._validate()
+        _check_positive(self.alpha, "alpha")
+
+    def _sample(self, y, counts, rng):
+        n = y.size
+        partner = rng.permutation(n)
+        xi = rng.beta(self.alpha, self.alpha, size=n)
+        return partner, xi, xi
+
+
+class Remix(_BaseMix):
+    """Remix (Chou et al. 2020, baseline in 003): mixup with tail-favouring labels.
+
+    Inputs are mixed as in :class:`Mixup` (``xi ~ Beta(alpha, alpha)``, random
+    partners); the label factor is moved to the minority sample when the pair is
+    imbalanced enough::
+
+        lam = 0    if n_{y_i} / n_{y_j} >= kappa  and  xi < tau
+        lam = 1    if n_{y_i} / n_{y_j} <= 1/kappa and  1 - xi < tau
+        lam = xi   otherwise
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Beta parameter, ``> 0``.
+    kappa : float, default=3.0
+        Imbalance ratio of a pair above which the label goes to the rarer
+        sample, ``> 0`` (the paper's default 3).
+    tau : float, default=0.5
+        In ``[0, 1]`` (the paper's default 0.5): when the majority sample's
+        input share is below ``tau``, the label goes entirely to the minority
+        sample.
+    stop_epoch : int or None, default=None
+        First 0-based epoch without mixing.
+    random_state : int, numpy Generator or None, default=None
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklt.nn.augment import Remix
+    >>> X, y = torch.randn(6, 3), torch.tensor([0, 0, 0, 0, 0, 1])
+    >>> _, Y_soft = Remix(kappa=3.0, tau=0.5, random_state=0).mix(X, y, class_counts=[100, 5])
+    >>> Y_soft.shape
+    torch.Size([6, 2])
+    """
+
+    def __init__(self, alpha=1.0, *, kappa=3.0, tau=0.5, stop_epoch=None, random_state=None):
+        self.alpha = alpha
+        self.kappa = kappa
+        self.tau = tau
+        self.stop_epoch = stop_epoch
+        self.random_state = random_state
+
+    def _validate(self):
+        super()._validate()
+        _check_positive(self.alpha, "alpha")
+        _check_positive(self.kappa, "kappa")
+        tau = _check_finite(self.tau, "tau")
+        if not 0.0 <= tau <= 1.0:
+            raise ValueError(f"tau must be in [0, 1]; got {self.tau!r}.")
+
+    def _sample(self, y, counts, rng):
+        n = y.size
+        partner = rng.permutation(n)
+        xi = rng.beta(self.alpha, self.alpha, size=n)
+        n_i, n_j = counts[y], counts[y[partner]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = n_i / n_j
+        lam = np.where((ratio >= self.kappa) & (xi < self.tau), 0.0, xi)
+        lam = np.where((ratio <= 1.0 / self.kappa) & (1.0 - xi < self.tau), 1.0, lam)
+        return partner, xi, lam
+
+
+class UniMix(_BaseMix):
+    """UniMix (Xu et al. 2021, 003 §3.1): tail-favouring mixing factor and partner sampler.
+
+    **Sampler** (eq. 9, as the authors' code implements it): each sample ``i``
+    of the batch gets a partner ``j`` drawn from the same batch, with
+    replacement, with probability ``proportional to n_{y_j}^tau``. The class of
+    the partner thus has probability ``proportional to b_c n_c^tau`` (``b_c``
+    samples of class ``c`` in the batch), ``~ n_c^(1 + tau)`` on average:
+    ``tau = 0`` is the plain random sampler, ``tau = -1`` draws the partner's
+    class uniformly, ``tau < 0`` favours the tail. (Eq. 9 of the paper writes
+    the class probability as ``proportional to p_s^tau``, which puts the random
+    sampler at ``tau = 1``; the paper's experiments — Fig. 4, ``tau = -1`` best on
+    CIFAR-10-LT, and the reference defaults — use the code's convention, which
+    sklt follows so that those values carry over.)
+
+    **Factor** (eq. 6): with ``m_ij = n_{y_j} / (n_{y_i} + n_{y_j})`` and
+    ``b ~ Beta(alpha, alpha)``::
+
+        xi_ij = (b + m_ij) mod 1
+
+    whose density is eq. 6's shifted Beta density. For ``alpha < 1`` the Beta
+    mass sits near 0 and 1, so ``xi`` concentrates near ``m_ij`` (from both
+    sides): when ``x_i`` is from the head and ``x_j`` from the tail, ``xi`` is
+    small and the tail sample dominates ``x~ = xi x_i + (1 - xi) x_j`` and its
+    target ``xi e_{y_i} + (1 - xi) e_{y_j}`` (eq. 7). With ``alpha = 1`` the
+    factor is uniform whatever the counts, the distribution of mixup with
+    ``alpha = 1`` (a shifted uniform mod 1 is uniform); ``alpha > 1`` moves the
+    mode to ``m_ij + 1/2 mod 1``, against the method's intent.
+
+    **Loss** (eq. 11): the soft target makes the criterion compute
+    ``xi l(x~, y_i) + (1 - xi) l(x~, y_j)`` exactly for losses linear in the
+    target (see :mod:`sklt.nn.augment`); the paper pairs UniMix with the Bayias
+    loss (``criterion="bayias"``). Mixing is switched off from ``stop_epoch``
+    on (Algorithm 1, ``T1``).
+
+    Parameters
+    ----------
+    alpha : float, default=0.8
+        Beta parameter, ``> 0`` (the reference value 0.8).
+    tau : float, default=-0.5
+        Sampler exponent (reference: -0.5 on CIFAR-10-LT, -0.1 on CIFAR-100-LT;
+        the paper's Fig. 4 sweeps -1 to 1).
+    stop_epoch : int or None, default=None
+        First 0-based epoch without mixing (``None``: mix in every epoch).
+    random_state : int, numpy Generator or None, default=None
+        ``None``: seeded from torch's global generator at each batch.
+
+    Notes
+    -----
+    Classes with zero training count cannot appear in a batch; their count is
+    not used.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklt.nn.augment import UniMix
+    >>> X, y = torch.randn(8, 1, 5), torch.tensor([0, 0, 0, 0, 0, 0, 1, 2])
+    >>> aug = UniMix(alpha=0.8, tau=-0.5, stop_epoch=10, random_state=0)
+    >>> X_mixed, Y_soft = aug.mix(X, y, class_counts=[600, 60, 6], epoch=0)
+    >>> X_mixed.shape, Y_soft.shape
+    (torch.Size([8, 1, 5]), torch.Size([8, 3]))
+    >>> aug.mix(X, y, class_counts=[600, 60, 6], epoch=10) is None
+    True
+    """
+
+    def __init__(self, alpha=0.8, tau=-0.5, *, stop_epoch=None, random_state=None):
+        self.alpha = alpha
+        self.tau = tau
+        self.stop_epoch = stop_epoch
+        self.random_state = random_state
+
+    def _validate(self):
+        super()._validate()
+        _check_positive(self.alpha, "alpha")
+        _check_finite(self.tau, "tau")
+
+    def partner_probabilities(self, y, class_counts):
+        """Probability of each batch sample to be drawn as a partner (eq. 9).
+
+        Parameters
+        ----------
+        y : array-like of int of shape (n_samples,)
+            Encoded labels of the batch.
+        class_counts : array-like of shape (n_classes,)
+            Training samples per class.
+
+        Returns
+        -------
+        p : ndarray of shape (n_samples,)
+            ``n_{y_j}^tau / sum_k n_{y_k}^tau``.
+
+        Examples
+        --------
+        >>> from sklt.nn.augment import UniMix
+        >>> UniMix(tau=-1.0).partner_probabilities([0, 0, 1], class_counts=[2, 1])
+        array([0.25, 0.25, 0.5 ])
+        """
+        self._validate()
+        y = np.asarray(y.detach().cpu() if torch.is_tensor(y) else y).astype(np.int64)
+        counts = _check_counts(class_counts)
+        if y.size and np.any(counts[y] <= 0):
+            raise ValueError(
+                "class_counts gives a zero count to a class present in the batch; pass the "
+                "training class counts."
+            )
+        log_w = self.tau * np.log(counts[y])
+        w = np.exp(log_w - log_w.max())
+        return w / w.sum()
+
+    def _sample(self, y, counts, rng):
+        n = y.size
+        if n == 0:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        p = self.partner_probabilities(y, counts)
+        partner = rng.choice(n, size=n, replace=True, p=p)
+        n_i, n_j = counts[y], counts[y[partner]]
+        m = n_j / (n_i + n_j)
+        xi = np.mod(rng.beta(self.alpha, self.alpha, size=n) + m, 1.0)
+        return partner, xi, xi
