@@ -262,6 +262,21 @@ def test_adjustment_curve_from_estimator_nested_param_and_callable_scorer(long_t
     assert disp.ax_.get_xlabel() == r"$\tau$"
 
 
+def test_adjustment_curve_from_estimator_sweeps_fusion_lam(long_tailed):
+    from sklt import NoisyOrFusionClassifier
+
+    X_train, y_train, X_test, y_test = long_tailed
+    fusion = NoisyOrFusionClassifier(
+        [("a", LogisticRegression(max_iter=1000)), ("b", LogisticRegression(C=0.1))],
+        lam=0.0, temperature=None,
+    ).fit(X_train, y_train)
+    grid = [0.0, 1.0]
+    disp = AdjustmentCurveDisplay.from_estimator(fusion, X_test, y_test, values=grid)
+    for lam, score in zip(grid, disp.scores, strict=True):
+        fusion.set_params(lam=lam)
+        assert score == balanced_accuracy_score(y_test, fusion.predict(X_test))
+
+
 def test_adjustment_curve_restores_param_when_scoring_fails(long_tailed):
     X_train, y_train, X_test, y_test = long_tailed
     clf = LogitAdjuster(tau=0.7).fit(X_train, y_train)
