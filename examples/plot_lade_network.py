@@ -85,7 +85,7 @@ fig.tight_layout()
 # ------------------------------
 # LADE's logits are entangled with the uniform prior, so a known deployment
 # prior is injected at prediction time with ``target_prior``, without
-# retraining (Hong et al. §3.2). Here the deployment data have the training
+# retraining (Hong et al. §3.4, eq. 17). Here the deployment data have the training
 # skew again. Digits are easy and this skewed set holds about 130 images, so
 # the two accuracies differ by an image or two either way; the injection pays
 # off where classes overlap (see the user guide on losses and the benchmarks).
