@@ -50,7 +50,9 @@ html_theme_options = {
 }
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+# Inherited members are chosen per class in _templates/autosummary/class.rst (a
+# default "inherited-members" here would override that option).
+autodoc_default_options = {"members": True}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
