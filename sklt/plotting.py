@@ -3,7 +3,7 @@
 Three Displays, each built like :class:`sklearn.calibration.CalibrationDisplay`:
 a class method ``from_estimator`` (a fitted model and data) or
 ``from_predictions`` (labels and model outputs) computes the plotted data, stores
-it as attributes and calls :meth:`plot`, which draws on ``ax`` (a new figure when
+it as attributes and calls ``plot``, which draws on ``ax`` (a new figure when
 ``None``) and sets ``ax_`` and ``figure_``.
 
 - :class:`ReliabilityDisplay`: the multiclass top-label reliability diagram of
