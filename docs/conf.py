@@ -8,6 +8,13 @@ sys.path.insert(0, os.path.abspath(".."))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import sklt  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+# The gallery runs in this process. On small shared machines, BLAS and OpenMP
+# thread pools oversubscribe the cores (idle OpenBLAS threads spin): one thread
+# per pool made the per-class-accuracy example ~3x faster on 2 busy cores.
+# SKLT_DOCS_THREADS=N raises the limit.
+_thread_limits = threadpool_limits(limits=int(os.environ.get("SKLT_DOCS_THREADS", "1")))
 
 project = "sklt"
 author = "The sklt developers"
@@ -22,7 +29,15 @@ extensions = [
     "sphinx.ext.doctest",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "matplotlib.sphinxext.plot_directive",
 ]
+
+# ``.. plot::`` in the user guide runs its code at build time and shows the figure.
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 100)]
+plot_rcparams = {"figure.figsize": (5.5, 3.8), "savefig.bbox": "tight"}
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "**.codeobj.json"]
@@ -35,7 +50,9 @@ html_theme_options = {
 }
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+# Inherited members are chosen per class in _templates/autosummary/class.rst (a
+# default "inherited-members" here would override that option).
+autodoc_default_options = {"members": True}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False

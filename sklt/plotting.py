@@ -1,0 +1,1201 @@
+"""Plots for long-tailed classification, as scikit-learn Displays.
+
+Three Displays, each built like :class:`sklearn.calibration.CalibrationDisplay`:
+a class method ``from_estimator`` (a fitted model and data) or
+``from_predictions`` (labels and model outputs) computes the plotted data, stores
+it as attributes and calls ``plot``, which draws on ``ax`` (a new figure when
+``None``) and sets ``ax_`` and ``figure_``.
+
+- :class:`ReliabilityDisplay`: the multiclass top-label reliability diagram of
+  Hong et al. 2021 (LADE, Fig. 4), with the expected calibration error in the
+  legend;
+- :class:`AdjustmentCurveDisplay`: a validation score against the adjustment
+  strength ``lam`` or ``tau`` (Tian et al. 2020, Fig. 2), from a tuner's
+  ``cv_results_`` (mean ± std over folds) or from a fitted corrector and a grid;
+- :class:`ClassAccuracyDisplay`: per-class accuracy against the number of
+  training samples of the class, with the many/medium/few-shot bands
+  (Kim et al. 2020, Fig. 4; Menon et al. 2021, Fig. 4), one line per model.
+
+Matplotlib is imported only when something is drawn: ``import sklt.plotting``
+does not need it (``pip install "sklt[plot]"`` installs it).
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+
+__all__ = ["AdjustmentCurveDisplay", "ClassAccuracyDisplay", "ReliabilityDisplay"]
+
+# Parameters of sklt's post-hoc correctors that act at prediction time: changing them
+# on a fitted corrector changes its predictions without a refit.
+_PREDICT_TIME_PARAMS = ("lam", "tau", "temperature")
+
+
+def _check_matplotlib(caller):
+    """Import matplotlib.pyplot, or raise an ImportError saying how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            f"{caller} needs matplotlib. Install it with: pip install \"sklt[plot]\" "
+            "(or pip install matplotlib)."
+        ) from exc
+    return plt
+
+
+def _get_ax(ax, caller):
+    plt = _check_matplotlib(caller)
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax, ax.figure
+
+
+def _style(defaults, kwargs, artist="line"):
+    """Merge user style ``kwargs`` over ``defaults``, matplotlib aliases resolved."""
+    from matplotlib.cbook import normalize_kwargs
+
+    if artist == "line":
+        from matplotlib.lines import Line2D as cls
+    else:
+        from matplotlib.patches import Patch as cls
+    merged = normalize_kwargs(dict(defaults), cls)
+    merged.update(normalize_kwargs(dict(kwargs), cls))
+    return merged
+
+
+# --------------------------------------------------------------------------------------
+# Reliability diagram
+# --------------------------------------------------------------------------------------
+
+
+def _reliability_bins(y_true, y_proba, *, n_bins, labels, sample_weight):
+    """Top-label reliability bins: edges, accuracy, mean confidence, weight per bin.
+
+    The validation and the equal-width bins ``B_b = {i : b/M < conf_i <= (b+1)/M}``
+    (``conf = 0`` in the first bin) are those of
+    :func:`sklt.metrics.expected_calibration_error`, so that the diagram and the
+    metric agree by construction. Empty bins have NaN accuracy and confidence.
+    """
+    from .metrics import _bin_index, _check_n_bins, _check_proba
+
+    _check_n_bins(n_bins)
+    y_idx, y_proba, weight = _check_proba(y_true, y_proba, labels, sample_weight)
+    pred = np.argmax(y_proba, axis=1)
+    confidence = y_proba[np.arange(len(pred)), pred].astype(np.float64)
+    correct = (pred == y_idx).astype(np.float64)
+    bins = _bin_index(confidence, n_bins)
+    counts = np.bincount(bins, weights=weight, minlength=n_bins)
+    hits = np.bincount(bins, weights=weight * correct, minlength=n_bins)
+    conf_sum = np.bincount(bins, weights=weight * confidence, minlength=n_bins)
+    nonempty = counts > 0
+    accuracy = np.full(n_bins, np.nan)
+    mean_conf = np.full(n_bins, np.nan)
+    accuracy[nonempty] = hits[nonempty] / counts[nonempty]
+    mean_conf[nonempty] = conf_sum[nonempty] / counts[nonempty]
+    return np.arange(n_bins + 1) / n_bins, accuracy, mean_conf, counts
+
+
+class ReliabilityDisplay:
+    """Top-label reliability diagram of a multiclass classifier, ECE in the legend.
+
+    The predictions are binned by their confidence (the largest predicted
+    probability) into ``n_bins`` equal-width bins ``(b/M, (b+1)/M]``; each bin
+    shows the accuracy of its arg-max predictions against their mean
+    confidence. A calibrated model has bars on the diagonal. The expected
+    calibration error ``ECE = Σ_b |B_b|/N · |acc(B_b) − conf(B_b)|`` (the
+    binning and value of :func:`sklt.metrics.expected_calibration_error`) goes
+    in the legend. This is the diagram of Hong et al. 2021 (LADE, Fig. 4, with
+    20 bins) and of Guo et al. 2017.
+
+    Create it with :meth:`from_estimator` or :meth:`from_predictions`; all
+    parameters are stored as attributes.
+
+    Parameters
+    ----------
+    bin_edges : ndarray of shape (n_bins + 1,)
+        Edges of the confidence bins.
+    accuracy : ndarray of shape (n_bins,)
+        Accuracy of the predictions in each bin (NaN for an empty bin).
+    confidence : ndarray of shape (n_bins,)
+        Mean confidence of the predictions in each bin (NaN for an empty bin).
+    counts : ndarray of shape (n_bins,)
+        Number (sum of sample weights) of predictions in each bin.
+    ece : float
+        Expected calibration error.
+    name : str, default=None
+        Name of the model, for the legend.
+
+    Attributes
+    ----------
+    bars_ : matplotlib BarContainer or None
+        The accuracy bars (``kind="bar"``).
+    gap_bars_ : matplotlib BarContainer or None
+        The gap bars from accuracy to mean confidence (``kind="bar"``,
+        ``show_gaps=True``).
+    line_ : matplotlib Line2D or None
+        Accuracy against mean confidence (``kind="line"``).
+    count_texts_ : list of matplotlib Text
+        Bin counts written above the bins (``show_counts=True``).
+    ax_ : matplotlib Axes
+        Axes with the diagram.
+    figure_ : matplotlib Figure
+        Figure containing the diagram.
+
+    See Also
+    --------
+    sklearn.calibration.CalibrationDisplay : The binary calibration curve.
+    sklt.metrics.expected_calibration_error : The ECE alone.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklt.plotting import ReliabilityDisplay
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LogisticRegression(max_iter=1000).fit(X, y)
+    >>> disp = ReliabilityDisplay.from_estimator(clf, X, y, n_bins=10)
+    >>> bool(disp.counts.sum() == len(y))
+    True
+    >>> round(disp.ece, 3)
+    0.071
+    """
+
+    def __init__(self, bin_edges, accuracy, confidence, counts, ece, *, name=None):
+        self.bin_edges = bin_edges
+        self.accuracy = accuracy
+        self.confidence = confidence
+        self.counts = counts
+        self.ece = ece
+        self.name = name
+
+    def plot(
+        self,
+        *,
+        ax=None,
+        name=None,
+        kind="bar",
+        show_gaps=True,
+        show_counts=False,
+        ref_line=True,
+        **kwargs,
+    ):
+        """Draw the reliability diagram.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        name : str, default=None
+            Name for the legend; default: the ``name`` attribute.
+        kind : {"bar", "line"}, default="bar"
+            ``"bar"``: one bar per bin at its accuracy (the papers' diagram);
+            ``"line"``: accuracy against mean confidence, markers at the
+            non-empty bins, which lets several models share one axes.
+        show_gaps : bool, default=True
+            With ``kind="bar"``, draw the gap from each bin's accuracy to its
+            mean confidence as a hatched bar.
+        show_counts : bool, default=False
+            Write the number of predictions of each non-empty bin above it.
+        ref_line : bool, default=True
+            Draw the diagonal of a perfectly calibrated model.
+        **kwargs : dict
+            Passed to :meth:`matplotlib.axes.Axes.bar` (``kind="bar"``) or
+            :meth:`matplotlib.axes.Axes.plot` (``kind="line"``).
+
+        Returns
+        -------
+        display : ReliabilityDisplay
+            This object, with ``ax_``, ``figure_`` and the artists set.
+        """
+        if kind not in ("bar", "line"):
+            raise ValueError(f"kind must be 'bar' or 'line'; got {kind!r}.")
+        self.ax_, self.figure_ = _get_ax(ax, "ReliabilityDisplay.plot")
+        ax = self.ax_
+        name = self.name if name is None else name
+        label = f"ECE = {100 * self.ece:.2f}%"
+        if name is not None:
+            label = f"{name} ({label})"
+
+        edges = np.asarray(self.bin_edges)
+        centers = (edges[:-1] + edges[1:]) / 2
+        widths = np.diff(edges)
+        accuracy = np.asarray(self.accuracy, dtype=float)
+        confidence = np.asarray(self.confidence, dtype=float)
+        nonempty = np.isfinite(accuracy)
+        self.bars_ = self.gap_bars_ = self.line_ = None
+        ref_label = "Perfectly calibrated"
+        if ref_line and ref_label not in ax.get_legend_handles_labels()[1]:
+            ax.plot([0, 1], [0, 1], linestyle=":", color="k", label=ref_label)
+        if kind == "bar":
+            style = _style(
+                {"edgecolor": "black", "linewidth": 0.8, "alpha": 0.9, "label": label},
+                kwargs,
+                artist="patch",
+            )
+            self.bars_ = ax.bar(
+                centers[nonempty], accuracy[nonempty], width=widths[nonempty], **style
+            )
+            if show_gaps:
+                gap = confidence[nonempty] - accuracy[nonempty]
+                self.gap_bars_ = ax.bar(
+                    centers[nonempty],
+                    gap,
+                    bottom=accuracy[nonempty],
+                    width=widths[nonempty],
+                    facecolor="tab:red",
+                    edgecolor="tab:red",
+                    alpha=0.3,
+                    hatch="//",
+                    label="Gap",
+                )
+        else:
+            style = _style({"marker": "s", "linestyle": "-", "label": label}, kwargs)
+            (self.line_,) = ax.plot(confidence[nonempty], accuracy[nonempty], **style)
+        self.count_texts_ = []
+        if show_counts:
+            # Inside the foot of each non-empty bin, clear of the bars' tops.
+            for x, n in zip(centers[nonempty], self.counts[nonempty], strict=True):
+                text = f"{n:.0f}" if float(n).is_integer() else f"{n:.3g}"
+                self.count_texts_.append(
+                    ax.text(x, 0.01, text, ha="center", va="bottom", fontsize="x-small",
+                            rotation=90 if len(self.counts) > 20 else 0)
+                )
+        ax.set(xlim=(0, 1), ylim=(0, 1.05), xlabel="Confidence", ylabel="Accuracy")
+        ax.legend(loc="upper left")
+        return self
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true,
+        y_proba,
+        *,
+        n_bins=15,
+        labels=None,
+        sample_weight=None,
+        name=None,
+        ax=None,
+        kind="bar",
+        show_gaps=True,
+        show_counts=False,
+        ref_line=True,
+        **kwargs,
+    ):
+        """Reliability diagram from true labels and predicted probabilities.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+            True labels.
+        y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Predicted probabilities, columns in the sorted order of ``labels``
+            (as ``predict_proba`` returns them). A 1-D array is the probability
+            of the second of two classes.
+        n_bins : int, default=15
+            Number of equal-width confidence bins (003 uses 15, 002 uses 20).
+        labels : array-like of shape (n_classes,), default=None
+            The classes of the columns of ``y_proba``; default: the sorted
+            labels of ``y_true``. Pass the classifier's ``classes_`` when
+            ``y_true`` may miss a class.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        name : str, default=None
+            Name for the legend.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        kind, show_gaps, show_counts, ref_line, **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : ReliabilityDisplay
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from sklt.plotting import ReliabilityDisplay
+        >>> y_true = [0, 1, 2, 2]
+        >>> y_proba = [[0.9, 0.05, 0.05], [0.1, 0.6, 0.3], [0.5, 0.2, 0.3], [0, 0.2, 0.8]]
+        >>> disp = ReliabilityDisplay.from_predictions(y_true, y_proba, n_bins=5)
+        >>> disp.accuracy    # bins (0.4, 0.6], (0.6, 0.8] and (0.8, 1] are not empty
+        array([nan, nan, 0.5, 1. , 1. ])
+        >>> round(disp.ece, 3)     # (2 * |0.5 - 0.55| + |1 - 0.8| + |1 - 0.9|) / 4
+        0.1
+        """
+        from .metrics import expected_calibration_error
+
+        edges, accuracy, confidence, counts = _reliability_bins(
+            y_true, y_proba, n_bins=n_bins, labels=labels, sample_weight=sample_weight
+        )
+        ece = expected_calibration_error(
+            y_true, y_proba, n_bins=n_bins, labels=labels, sample_weight=sample_weight
+        )
+        disp = cls(edges, accuracy, confidence, counts, ece, name=name)
+        return disp.plot(
+            ax=ax,
+            kind=kind,
+            show_gaps=show_gaps,
+            show_counts=show_counts,
+            ref_line=ref_line,
+            **kwargs,
+        )
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        n_bins=15,
+        sample_weight=None,
+        name=None,
+        ax=None,
+        kind="bar",
+        show_gaps=True,
+        show_counts=False,
+        ref_line=True,
+        **kwargs,
+    ):
+        """Reliability diagram of a fitted classifier on data ``X, y``.
+
+        Parameters
+        ----------
+        estimator : fitted classifier
+            Must have ``predict_proba`` and ``classes_``.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+        y : array-like of shape (n_samples,)
+            True labels.
+        n_bins : int, default=15
+            Number of equal-width confidence bins.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        name : str, default=None
+            Name for the legend; default: the estimator's class name.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        kind, show_gaps, show_counts, ref_line, **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : ReliabilityDisplay
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.naive_bayes import GaussianNB
+        >>> from sklt.plotting import ReliabilityDisplay
+        >>> X, y = load_iris(return_X_y=True)
+        >>> disp = ReliabilityDisplay.from_estimator(GaussianNB().fit(X, y), X, y)
+        >>> disp.ax_.get_legend_handles_labels()[1][1]
+        'GaussianNB (ECE = 3.25%)'
+        """
+        _check_matplotlib("ReliabilityDisplay.from_estimator")
+        if not hasattr(estimator, "predict_proba"):
+            raise ValueError(
+                f"{type(estimator).__name__} has no predict_proba: a reliability diagram "
+                "needs predicted probabilities."
+            )
+        check_is_fitted(estimator)
+        y_proba = estimator.predict_proba(X)
+        name = type(estimator).__name__ if name is None else name
+        return cls.from_predictions(
+            y,
+            y_proba,
+            n_bins=n_bins,
+            labels=getattr(estimator, "classes_", None),
+            sample_weight=sample_weight,
+            name=name,
+            ax=ax,
+            kind=kind,
+            show_gaps=show_gaps,
+            show_counts=show_counts,
+            ref_line=ref_line,
+            **kwargs,
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Score against the adjustment strength
+# --------------------------------------------------------------------------------------
+
+_PARAM_LABELS = {"lam": r"$\lambda$", "tau": r"$\tau$", "temperature": "temperature"}
+
+
+def _param_label(param):
+    return _PARAM_LABELS.get(param.rsplit("__", 1)[-1], param)
+
+
+class AdjustmentCurveDisplay:
+    """Validation score against the adjustment strength ``lam`` or ``tau``.
+
+    Tian et al. 2020 (Fig. 2) observe that the validation accuracy is concave
+    in the rebalancing strength ``λ`` and pick its peak (§3.2.3); Menon et al.
+    2021 tune ``τ`` the same way. This Display draws that curve and marks the
+    chosen value:
+
+    - :meth:`from_cv_results`: from a fitted tuner
+      (:class:`sklt.tuning.PriorShiftClassifierCV`,
+      :class:`sklt.tuning.LogitAdjusterCV`, or a
+      :class:`~sklearn.model_selection.GridSearchCV` over one parameter), with
+      the mean score over the cross-validation folds and a ± one standard
+      deviation band;
+    - :meth:`from_estimator`: from a fitted sklt corrector and validation data,
+      evaluating a grid of values with ``set_params`` without refitting (the
+      papers' protocol: the model trained once, often as a
+      :class:`~sklearn.frozen.FrozenEstimator`, the strength tuned on a
+      validation set).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_values,)
+        The grid of the parameter.
+    scores : ndarray of shape (n_values,)
+        The score at each value (the mean over folds for cross-validation);
+        NaN for a value that was not scored (``search="peak"`` of the tuners),
+        which is left out of the plot.
+    param : str, default="lam"
+        Name of the parameter (``"lam"``, ``"tau"``, ``"temperature"``, or a
+        nested name such as ``"priorshiftclassifier__lam"``).
+    std : ndarray of shape (n_values,), default=None
+        Standard deviation of the score over the folds.
+    fold_scores : ndarray of shape (n_splits, n_values), default=None
+        The score of each fold at each value.
+    best_value : float, default=None
+        The chosen value, marked on the plot.
+    best_score : float, default=None
+        The score at the chosen value.
+    scoring : str, default=None
+        Name of the score, for the y-axis label.
+    name : str, default=None
+        Name of the model, for the legend.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The score curve.
+    band_ : matplotlib PolyCollection or None
+        The mean ± std band (when ``std`` is given).
+    best_line_ : matplotlib Line2D or None
+        The vertical line at the chosen value.
+    ax_ : matplotlib Axes
+        Axes with the curve.
+    figure_ : matplotlib Figure
+        Figure containing the curve.
+
+    See Also
+    --------
+    sklearn.model_selection.ValidationCurveDisplay : The same idea for any
+        hyperparameter, refitting at each value.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklt.plotting import AdjustmentCurveDisplay
+    >>> disp = AdjustmentCurveDisplay([0.0, 0.5, 1.0], [0.70, 0.78, 0.76], param="tau",
+    ...                               best_value=0.5).plot()
+    >>> disp.ax_.get_xlabel()
+    '$\\\\tau$'
+    """
+
+    def __init__(
+        self,
+        values,
+        scores,
+        *,
+        param="lam",
+        std=None,
+        fold_scores=None,
+        best_value=None,
+        best_score=None,
+        scoring=None,
+        name=None,
+    ):
+        self.values = values
+        self.scores = scores
+        self.param = param
+        self.std = std
+        self.fold_scores = fold_scores
+        self.best_value = best_value
+        self.best_score = best_score
+        self.scoring = scoring
+        self.name = name
+
+    def plot(self, *, ax=None, name=None, show_best=True, band=True, **kwargs):
+        """Draw the score curve.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        name : str, default=None
+            Name for the legend; default: the ``name`` attribute.
+        show_best : bool, default=True
+            Mark ``best_value`` with a vertical dashed line.
+        band : bool, default=True
+            Shade mean ± std when ``std`` is known.
+        **kwargs : dict
+            Passed to :meth:`matplotlib.axes.Axes.plot` for the curve.
+
+        Returns
+        -------
+        display : AdjustmentCurveDisplay
+            This object, with ``ax_``, ``figure_`` and the artists set.
+        """
+        self.ax_, self.figure_ = _get_ax(ax, "AdjustmentCurveDisplay.plot")
+        ax = self.ax_
+        name = self.name if name is None else name
+        values = np.asarray(self.values, dtype=float)
+        scores = np.asarray(self.scores, dtype=float)
+        if values.shape != scores.shape or values.ndim != 1:
+            raise ValueError(
+                f"values and scores must be 1-D arrays of the same length; got shapes "
+                f"{values.shape} and {scores.shape}."
+            )
+        # A peak search scores only some values (NaN elsewhere): draw those.
+        scored = np.isfinite(scores)
+        style = _style({"marker": "o", "markersize": 3}, kwargs)
+        if name is not None:
+            style.setdefault("label", name)
+        (self.line_,) = ax.plot(values[scored], scores[scored], **style)
+        color = self.line_.get_color()
+        self.band_ = None
+        if band and self.std is not None:
+            std = np.asarray(self.std, dtype=float)[scored]
+            self.band_ = ax.fill_between(
+                values[scored], scores[scored] - std, scores[scored] + std, color=color,
+                alpha=0.2, linewidth=0, label="± 1 std over folds",
+            )
+        self.best_line_ = None
+        if show_best and self.best_value is not None:
+            best_label = f"chosen {_param_label(self.param)} = {self.best_value:.3g}"
+            self.best_line_ = ax.axvline(
+                self.best_value, color=color, linestyle="--", linewidth=1, label=best_label
+            )
+            if self.best_score is not None:
+                ax.plot([self.best_value], [self.best_score], marker="*", markersize=12,
+                        color=color, linestyle="none")
+        ylabel = "score" if self.scoring is None else self.scoring.replace("_", " ")
+        ax.set(xlabel=_param_label(self.param), ylabel=ylabel)
+        if ax.get_legend_handles_labels()[1]:
+            ax.legend(loc="best")
+        return self
+
+    @classmethod
+    def from_cv_results(cls, tuner, *, param=None, name=None, ax=None, show_best=True,
+                        band=True, **kwargs):
+        """Score curve of a fitted tuner, with its spread over the folds.
+
+        Reads ``tuner.cv_results_``:
+
+        - sklt's tuners (``PriorShiftClassifierCV``, ``LogitAdjusterCV``, fit
+          with ``store_cv_results=True``): the grid ``"lams"`` or ``"taus"``,
+          ``"mean_score"``, ``"std_score"``, ``"scores"`` (n_splits,
+          n_values), and the chosen ``best_lam_`` or ``best_tau_`` with
+          ``best_score_``;
+        - a :class:`~sklearn.model_selection.GridSearchCV` (or any search with
+          scikit-learn's ``cv_results_``) over a single numeric parameter:
+          ``"param_<param>"``, ``"mean_test_score"``, ``"std_test_score"``,
+          ``"split<i>_test_score"`` and ``best_params_``.
+
+        Parameters
+        ----------
+        tuner : fitted tuner
+            See above.
+        param : str, default=None
+            For a scikit-learn search: the parameter on the x axis (e.g.
+            ``"lam"`` or ``"priorshiftclassifier__lam"``); default: the only
+            parameter searched. Not used for sklt's tuners.
+        name : str, default=None
+            Name for the legend; default: the tuner's class name.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        show_best, band, **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : AdjustmentCurveDisplay
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.model_selection import GridSearchCV
+        >>> from sklt import PriorShiftClassifier
+        >>> from sklt.plotting import AdjustmentCurveDisplay
+        >>> X, y = make_classification(n_samples=400, weights=[0.9], random_state=0)
+        >>> search = GridSearchCV(PriorShiftClassifier(), {"lam": np.linspace(0, 2, 5)},
+        ...                       scoring="balanced_accuracy", cv=3).fit(X, y)
+        >>> disp = AdjustmentCurveDisplay.from_cv_results(search)
+        >>> disp.fold_scores.shape
+        (3, 5)
+        >>> bool(disp.best_value == search.best_params_["lam"])
+        True
+        """
+        _check_matplotlib("AdjustmentCurveDisplay.from_cv_results")
+        results = getattr(tuner, "cv_results_", None)
+        if not isinstance(results, dict):
+            raise ValueError(
+                f"{type(tuner).__name__} has no cv_results_: pass a fitted "
+                "PriorShiftClassifierCV or LogitAdjusterCV built with "
+                "store_cv_results=True, or a fitted GridSearchCV."
+            )
+        name = type(tuner).__name__ if name is None else name
+        grid_key = next((key for key in ("lams", "taus") if key in results), None)
+        if grid_key is not None:
+            param = grid_key[:-1]
+            missing = {"mean_score", "std_score", "scores"} - set(results)
+            if missing:
+                raise ValueError(
+                    f"{type(tuner).__name__}.cv_results_ lacks the keys {sorted(missing)}."
+                )
+            values = np.asarray(results[grid_key], dtype=float)
+            scores = np.asarray(results["mean_score"], dtype=float)
+            std = np.asarray(results["std_score"], dtype=float)
+            fold_scores = np.asarray(results["scores"], dtype=float)
+            best_value = getattr(tuner, f"best_{param}_", None)
+            best_score = getattr(tuner, "best_score_", None)
+            scoring = getattr(tuner, "scoring", None)
+        else:
+            values, scores, std, fold_scores, best_value, best_score, param = (
+                _from_search_results(tuner, results, param)
+            )
+            scoring = getattr(tuner, "scoring", None)
+        if not isinstance(scoring, str):
+            scoring = None
+        disp = cls(
+            values,
+            scores,
+            param=param,
+            std=std,
+            fold_scores=fold_scores,
+            best_value=None if best_value is None else float(best_value),
+            best_score=None if best_score is None else float(best_score),
+            scoring=scoring,
+            name=name,
+        )
+        return disp.plot(ax=ax, show_best=show_best, band=band, **kwargs)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        param="lam",
+        values=None,
+        scoring="balanced_accuracy",
+        name=None,
+        ax=None,
+        show_best=True,
+        **kwargs,
+    ):
+        """Score of a fitted corrector on ``X, y`` over a grid of strengths.
+
+        For each value of ``values``, the parameter is set on the *fitted*
+        ``estimator`` with ``set_params`` and the model is scored on ``X, y``;
+        nothing is refit, and ``estimator`` is left with its original value.
+        This works for the parameters that sklt's post-hoc correctors read at
+        prediction time: ``lam``, ``tau`` and ``temperature`` (also nested, as
+        in ``"priorshiftclassifier__lam"`` for a pipeline). The best value (the
+        first on ties) is marked.
+
+        Parameters
+        ----------
+        estimator : fitted estimator
+            A fitted :class:`sklt.PriorShiftClassifier` or
+            :class:`sklt.LogitAdjuster`, or a pipeline ending with one.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Validation data.
+        y : array-like of shape (n_samples,)
+            Validation labels.
+        param : str, default="lam"
+            The parameter to sweep.
+        values : array-like of shape (n_values,), default=None
+            The grid; default ``np.linspace(0, 2, 21)``.
+        scoring : str or callable, default="balanced_accuracy"
+            A scorer name (sklt's names and scikit-learn's, see
+            :func:`sklt.metrics.get_scorer`) or a callable
+            ``scorer(estimator, X, y)``.
+        name : str, default=None
+            Name for the legend; default: the estimator's class name.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        show_best, **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : AdjustmentCurveDisplay
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from sklearn.datasets import make_classification
+        >>> from sklt import LogitAdjuster
+        >>> from sklt.plotting import AdjustmentCurveDisplay
+        >>> X, y = make_classification(n_samples=600, weights=[0.9], random_state=0)
+        >>> clf = LogitAdjuster().fit(X[:300], y[:300])
+        >>> disp = AdjustmentCurveDisplay.from_estimator(
+        ...     clf, X[300:], y[300:], param="tau", values=[0.0, 0.5, 1.0, 1.5])
+        >>> disp.scores.shape
+        (4,)
+        >>> clf.tau    # the estimator keeps its value
+        1.0
+        """
+        _check_matplotlib("AdjustmentCurveDisplay.from_estimator")
+        if not isinstance(param, str) or param.rsplit("__", 1)[-1] not in _PREDICT_TIME_PARAMS:
+            raise ValueError(
+                f"param must be one of {list(_PREDICT_TIME_PARAMS)} (or a nested name ending "
+                f"with one), the parameters that act without a refit; got {param!r}. To "
+                "sweep another parameter, fit a GridSearchCV and use from_cv_results."
+            )
+        params = estimator.get_params()
+        if param not in params:
+            raise ValueError(
+                f"{type(estimator).__name__} has no parameter {param!r}; its parameters "
+                f"include {sorted(k for k in params if k.endswith(_PREDICT_TIME_PARAMS))}."
+            )
+        check_is_fitted(estimator)
+        values = np.linspace(0, 2, 21) if values is None else np.asarray(values, dtype=float)
+        if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+            raise ValueError("values must be a non-empty 1-D array of finite numbers.")
+        scorer = _get_scorer(scoring)
+        original = params[param]
+        scores = np.empty(values.shape)
+        try:
+            for i, value in enumerate(values):
+                estimator.set_params(**{param: float(value)})
+                scores[i] = scorer(estimator, X, y)
+        finally:
+            estimator.set_params(**{param: original})
+        best = int(np.argmax(scores))
+        name = type(estimator).__name__ if name is None else name
+        disp = cls(
+            values,
+            scores,
+            param=param,
+            best_value=float(values[best]),
+            best_score=float(scores[best]),
+            scoring=scoring if isinstance(scoring, str) else None,
+            name=name,
+        )
+        return disp.plot(ax=ax, show_best=show_best, **kwargs)
+
+
+def _get_scorer(scoring):
+    try:
+        from .metrics import get_scorer
+    except ImportError:  # pragma: no cover - sklt.metrics not available
+        from sklearn.metrics import get_scorer
+    if callable(scoring):
+        return scoring
+    if not isinstance(scoring, str):
+        raise ValueError(f"scoring must be a scorer name or a callable; got {scoring!r}.")
+    return get_scorer(scoring)
+
+
+def _from_search_results(search, results, param):
+    """Curve data from scikit-learn's ``cv_results_`` of a one-parameter search."""
+    searched = [key[len("param_"):] for key in results if key.startswith("param_")]
+    if "mean_test_score" not in results or not searched:
+        raise ValueError(
+            f"{type(search).__name__}.cv_results_ has neither sklt's keys ('lams' or 'taus') "
+            "nor scikit-learn's ('param_<name>', 'mean_test_score')."
+        )
+    if param is None:
+        if len(searched) != 1:
+            raise ValueError(
+                f"The search varies several parameters {searched}: pass param= to choose "
+                "the one on the x axis."
+            )
+        param = searched[0]
+    if param not in searched:
+        raise ValueError(f"param {param!r} was not searched; the search varies {searched}.")
+    if len(searched) > 1:
+        raise ValueError(
+            f"The search varies several parameters {searched}; the curve of {param!r} "
+            "needs the others fixed."
+        )
+    try:
+        values = np.asarray(results[f"param_{param}"], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"The values of {param!r} are not numbers.") from exc
+    order = np.argsort(values, kind="stable")
+    split_keys = sorted(
+        (key for key in results if key.startswith("split") and key.endswith("_test_score")),
+        key=lambda key: int(key[len("split"):-len("_test_score")]),
+    )
+    fold_scores = (
+        np.vstack([np.asarray(results[key], dtype=float)[order] for key in split_keys])
+        if split_keys
+        else None
+    )
+    std = results.get("std_test_score")
+    best_params = getattr(search, "best_params_", None)
+    best_value = None if best_params is None else best_params.get(param)
+    return (
+        values[order],
+        np.asarray(results["mean_test_score"], dtype=float)[order],
+        None if std is None else np.asarray(std, dtype=float)[order],
+        fold_scores,
+        best_value,
+        getattr(search, "best_score_", None),
+        param,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Per-class accuracy against training-class size
+# --------------------------------------------------------------------------------------
+
+
+class ClassAccuracyDisplay:
+    """Per-class accuracy against the number of training samples of the class.
+
+    One point per class and one line per model, classes ordered by their
+    training count on a logarithmic x axis; the many-shot (more than
+    ``many_threshold`` training samples), medium-shot and few-shot (fewer than
+    ``few_threshold``) regions are shaded, with the thresholds of
+    :func:`sklt.metrics.shot_accuracy` (100 and 20). This is the view of
+    Kim et al. 2020 (Fig. 4, class-wise accuracy) and Menon et al. 2021 (Fig. 4,
+    per-group errors): corrections for the prior trade head accuracy for tail
+    accuracy.
+
+    Parameters
+    ----------
+    classes : ndarray of shape (n_classes,)
+        The classes of ``y_true``, sorted by decreasing training count.
+    train_counts : ndarray of shape (n_classes,)
+        Training samples of each class.
+    accuracies : dict of str to ndarray of shape (n_classes,)
+        Per-class accuracy (recall) of each model, in the order of ``classes``.
+    many_threshold : float, default=100
+        Classes with more training samples are many-shot.
+    few_threshold : float, default=20
+        Classes with fewer training samples are few-shot.
+
+    Attributes
+    ----------
+    lines_ : dict of str to matplotlib Line2D
+        One line per model.
+    bands_ : dict of str to matplotlib artist
+        The shaded ``"many"``, ``"medium"`` and ``"few"`` regions.
+    ax_ : matplotlib Axes
+        Axes with the plot.
+    figure_ : matplotlib Figure
+        Figure containing the plot.
+
+    See Also
+    --------
+    sklt.metrics.shot_accuracy : The mean accuracy of each group.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklt.plotting import ClassAccuracyDisplay
+    >>> y_true = ["a", "a", "b", "b", "c", "c"]
+    >>> disp = ClassAccuracyDisplay.from_predictions(
+    ...     y_true,
+    ...     {"plain": ["a", "a", "b", "a", "a", "a"], "adjusted": ["a", "b", "b", "b", "c", "a"]},
+    ...     train_counts={"a": 500, "b": 60, "c": 8},
+    ... )
+    >>> disp.classes
+    array(['a', 'b', 'c'], dtype='<U1')
+    >>> disp.accuracies["plain"]
+    array([1. , 0.5, 0. ])
+    """
+
+    def __init__(self, classes, train_counts, accuracies, *, many_threshold=100,
+                 few_threshold=20):
+        self.classes = classes
+        self.train_counts = train_counts
+        self.accuracies = accuracies
+        self.many_threshold = many_threshold
+        self.few_threshold = few_threshold
+
+    def plot(self, *, ax=None, name=None, bands=True, group_means=True, **kwargs):
+        """Draw one line per model.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        name : str or list of str, default=None
+            Legend names replacing the keys of ``accuracies``, in order.
+        bands : bool, default=True
+            Shade and label the many/medium/few-shot regions.
+        group_means : bool, default=True
+            Draw each model's mean accuracy of each group as a short dashed
+            segment over the group's region.
+        **kwargs : dict
+            Passed to :meth:`matplotlib.axes.Axes.plot` for every line.
+
+        Returns
+        -------
+        display : ClassAccuracyDisplay
+            This object, with ``ax_``, ``figure_``, ``lines_`` and ``bands_``.
+        """
+        self.ax_, self.figure_ = _get_ax(ax, "ClassAccuracyDisplay.plot")
+        ax = self.ax_
+        counts = np.asarray(self.train_counts, dtype=float)
+        keys = list(self.accuracies)
+        if name is None:
+            names = keys
+        else:
+            names = [name] if isinstance(name, str) else list(name)
+            if len(names) != len(keys):
+                raise ValueError(f"name has {len(names)} entries for {len(keys)} models.")
+        if np.any(counts <= 0):
+            # A log axis cannot show a class never seen in training; put it at 0.5.
+            counts = np.where(counts > 0, counts, 0.5)
+        lo, hi = counts.min() / 1.5, counts.max() * 1.5
+        masks = {
+            "many": counts > self.many_threshold,
+            "medium": (counts >= self.few_threshold) & (counts <= self.many_threshold),
+            "few": counts < self.few_threshold,
+        }
+        spans = {
+            "few": (lo, self.few_threshold),
+            "medium": (self.few_threshold, self.many_threshold),
+            "many": (self.many_threshold, hi),
+        }
+        self.bands_ = {}
+        if bands:
+            colors = {"many": "tab:blue", "medium": "tab:green", "few": "tab:orange"}
+            for group, (left, right) in spans.items():
+                left, right = max(left, lo), min(right, hi)
+                if left >= right:
+                    continue
+                self.bands_[group] = ax.axvspan(left, right, color=colors[group], alpha=0.08,
+                                                linewidth=0)
+                ax.text(np.sqrt(left * right), 1.04, f"{group}-shot", ha="center",
+                        va="bottom", fontsize="small")
+        self.lines_ = {}
+        markers = "osD^v<>ph*"
+        for i, (key, label) in enumerate(zip(keys, names, strict=True)):
+            acc = np.asarray(self.accuracies[key], dtype=float)
+            style = _style({"marker": markers[i % len(markers)], "markersize": 4,
+                            "linewidth": 1, "label": label}, kwargs)
+            (line,) = ax.plot(counts, acc, **style)
+            self.lines_[key] = line
+            if group_means:
+                for group, mask in masks.items():
+                    if mask.any():
+                        left, right = spans[group]
+                        ax.hlines(acc[mask].mean(), max(left, lo), min(right, hi),
+                                  colors=line.get_color(), linestyles="--", linewidth=1,
+                                  alpha=0.8)
+        ax.set_xscale("log")
+        ax.set(xlim=(lo, hi), ylim=(-0.02, 1.12), xlabel="Training samples of the class",
+               ylabel="Per-class accuracy")
+        ax.set_yticks(np.linspace(0, 1, 6))
+        ax.legend(loc="lower right")
+        return self
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true,
+        y_pred,
+        *,
+        train_counts=None,
+        y_train=None,
+        labels=None,
+        sample_weight=None,
+        many_threshold=100,
+        few_threshold=20,
+        ax=None,
+        bands=True,
+        group_means=True,
+        **kwargs,
+    ):
+        """Per-class accuracy of one or several models' predictions.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+            True labels of the test samples.
+        y_pred : array-like of shape (n_samples,) or dict of str to array-like
+            Predicted labels, or ``{model name: predicted labels}`` for
+            several models.
+        train_counts : dict or array-like of shape (n_labels,), default=None
+            Training samples per class: a dict ``{label: count}``, or counts
+            aligned with ``labels``. Give exactly one of ``train_counts`` and
+            ``y_train`` (as for :func:`sklt.metrics.shot_accuracy`).
+        y_train : array-like of shape (n_train_samples,), default=None
+            The training labels, to count the classes.
+        labels : array-like of shape (n_labels,), default=None
+            The class of each entry of an array ``train_counts``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the test samples.
+        many_threshold : float, default=100
+            Classes with more training samples are many-shot.
+        few_threshold : float, default=20
+            Classes with fewer training samples are few-shot.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        bands, group_means, **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : ClassAccuracyDisplay
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from sklt.plotting import ClassAccuracyDisplay
+        >>> y_train = [0] * 200 + [1] * 50 + [2] * 10
+        >>> disp = ClassAccuracyDisplay.from_predictions(
+        ...     [0, 1, 2, 2], [0, 1, 2, 0], y_train=y_train)
+        >>> disp.train_counts
+        array([200.,  50.,  10.])
+        >>> disp.accuracies
+        {'Classifier': array([1. , 1. , 0.5])}
+        """
+        _check_matplotlib("ClassAccuracyDisplay.from_predictions")
+        for label, value in (("many_threshold", many_threshold),
+                             ("few_threshold", few_threshold)):
+            if not isinstance(value, Real) or isinstance(value, bool) or not value > 0:
+                raise ValueError(f"{label} must be a positive number; got {value!r}.")
+        if few_threshold > many_threshold:
+            raise ValueError(
+                f"few_threshold ({few_threshold}) must not exceed many_threshold "
+                f"({many_threshold})."
+            )
+        y_true = column_or_1d(y_true)
+        if y_true.shape[0] == 0:
+            raise ValueError("y_true is empty.")
+        predictions = dict(y_pred) if isinstance(y_pred, dict) else {"Classifier": y_pred}
+        if not predictions:
+            raise ValueError("y_pred is an empty dict: give at least one model's predictions.")
+        from .metrics import _check_sample_weight, _train_counts_per_class
+
+        weight = _check_sample_weight(sample_weight, y_true.shape[0])
+        classes, idx = np.unique(y_true, return_inverse=True)
+        support = np.bincount(idx, weights=weight, minlength=len(classes))
+        accuracies = {}
+        for key, pred in predictions.items():
+            pred = column_or_1d(pred)
+            check_consistent_length(y_true, pred)
+            hits = np.bincount(idx, weights=weight * (pred == y_true), minlength=len(classes))
+            accuracies[str(key)] = np.divide(
+                hits, support, out=np.full(len(classes), np.nan), where=support > 0
+            )
+        counts = _train_counts_per_class(classes, train_counts, y_train, labels)
+        order = np.lexsort((np.arange(len(classes)), -counts))
+        disp = cls(
+            classes[order],
+            counts[order],
+            {key: acc[order] for key, acc in accuracies.items()},
+            many_threshold=many_threshold,
+            few_threshold=few_threshold,
+        )
+        return disp.plot(ax=ax, bands=bands, group_means=group_means, **kwargs)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        train_counts=None,
+        y_train=None,
+        labels=None,
+        sample_weight=None,
+        many_threshold=100,
+        few_threshold=20,
+        ax=None,
+        bands=True,
+        group_means=True,
+        **kwargs,
+    ):
+        """Per-class accuracy of one or several fitted classifiers on ``X, y``.
+
+        Parameters
+        ----------
+        estimator : fitted classifier, or dict of str to fitted classifier, or list
+            One model, ``{name: model}``, or a list of models (named by class,
+            numbered when two share a class name).
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test data.
+        y : array-like of shape (n_samples,)
+            Test labels.
+        train_counts, y_train, labels, sample_weight, many_threshold, few_threshold
+            As in :meth:`from_predictions`.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        bands, group_means, **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : ClassAccuracyDisplay
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklt import LogitAdjuster
+        >>> from sklt.plotting import ClassAccuracyDisplay
+        >>> X, y = load_digits(return_X_y=True)
+        >>> keep = np.concatenate([np.flatnonzero(y == c)[: 150 // (c + 1)] for c in range(10)])
+        >>> model = LogisticRegression(max_iter=2000).fit(X[keep], y[keep])
+        >>> adjusted = LogitAdjuster(model).fit(X[keep], y[keep])
+        >>> disp = ClassAccuracyDisplay.from_estimator(
+        ...     {"plain": model, "adjusted": adjusted}, X, y, y_train=y[keep])
+        >>> list(disp.lines_)
+        ['plain', 'adjusted']
+        """
+        _check_matplotlib("ClassAccuracyDisplay.from_estimator")
+        if isinstance(estimator, dict):
+            models = dict(estimator)
+        elif isinstance(estimator, (list, tuple)):
+            names = [type(est).__name__ for est in estimator]
+            models = {
+                (n if names.count(n) == 1 else f"{n} {i + 1}"): est
+                for i, (n, est) in enumerate(zip(names, estimator, strict=True))
+            }
+        else:
+            models = {type(estimator).__name__: estimator}
+        if not models:
+            raise ValueError("estimator is empty: give at least one fitted classifier.")
+        predictions = {}
+        for key, model in models.items():
+            check_is_fitted(model)
+            predictions[key] = model.predict(X)
+        return cls.from_predictions(
+            y,
+            predictions,
+            train_counts=train_counts,
+            y_train=y_train,
+            labels=labels,
+            sample_weight=sample_weight,
+            many_threshold=many_threshold,
+            few_threshold=few_threshold,
+            ax=ax,
+            bands=bands,
+            group_means=group_means,
+            **kwargs,
+        )
