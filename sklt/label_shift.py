@@ -433,11 +433,6 @@ def fit_bias_corrected_temperature(scores, y, *, classes=None, input="logits"):
     return temperature, bias
 
 
-def _log_scores(estimator, X):
-    """Log-scores of a fitted estimator (log-probabilities, else decision values)."""
-    return _inner_log_scores(estimator, X)
-
-
 def _is_sklt_corrector(estimator):
     return all(hasattr(estimator, a) for a in ("estimator_", "source_prior_", "target_prior_"))
 
@@ -544,15 +539,15 @@ def estimate_target_prior(
             raise ValueError(f"{what} needs labelled validation data: pass X_val and y_val.")
         _check_n_features(estimator, X_val, "X_val")
     if method != "em":
-        val_scores = _log_scores(estimator, X_val)
-        target_scores = _log_scores(estimator, X_target)
+        val_scores = _inner_log_scores(estimator, X_val)
+        target_scores = _inner_log_scores(estimator, X_target)
         return bbse_prior(val_scores, y_val, target_scores, soft=method == "bbse-soft",
                           classes=classes, input="logits")
 
     model = estimator.estimator_ if _is_sklt_corrector(estimator) else estimator
-    target_scores = _log_scores(model, X_target)
+    target_scores = _inner_log_scores(model, X_target)
     if calibrate:
-        val_scores = _log_scores(model, X_val)
+        val_scores = _inner_log_scores(model, X_val)
         temperature, bias = fit_bias_corrected_temperature(val_scores, y_val, classes=classes)
         target_scores = target_scores / temperature + bias
         auto_prior = class_frequencies(y_val, classes)
