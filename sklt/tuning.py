@@ -22,7 +22,6 @@ import numpy as np
 from sklearn.base import _fit_context, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import StratifiedShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -39,6 +38,7 @@ from sklearn.utils.validation import (
 
 from .adjust import adjust_logits
 from .metrics import get_scorer
+from .model_selection import _check_tail_safe_cv
 from .posthoc import (
     _PRIOR_CONSTRAINT,
     LogitAdjuster,
@@ -364,10 +364,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         return {}
 
     def _check_cv(self, y=None):
-        if isinstance(self.cv, Real) and not isinstance(self.cv, Integral | bool):
-            return StratifiedShuffleSplit(n_splits=1, test_size=self.cv,
-                                          random_state=self.random_state)
-        return check_cv(self.cv, y=y, classifier=True)
+        return _check_tail_safe_cv(self.cv, y, random_state=self.random_state)
 
     def _get_scorer(self):
         if isinstance(self.scoring, str):
@@ -436,18 +433,6 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
 
         cv = self._check_cv(y)
         classes = np.unique(y)
-        if not frozen and isinstance(self.cv, Integral | type(None)):
-            counts = np.unique(y, return_counts=True)[1]
-            n_splits = cv.get_n_splits()
-            if counts.min() < n_splits:
-                rare = classes[counts < n_splits]
-                fewest = counts.min()
-                raise ValueError(
-                    f"Classes {_format_classes(rare)} have fewer samples than the "
-                    f"cv={n_splits} folds (the rarest has {fewest} sample"
-                    f"{'' if fewest == 1 else 's'}): every training fold needs every class. "
-                    "Use fewer folds (cv=...)."
-                )
         splits = list(cv.split(X, y, **split_params))  # materialised once
         if not self.refit and not frozen and len(splits) > 1:
             raise ValueError(
@@ -570,9 +555,13 @@ _COMMON_PARAMS_DOC = """
         :func:`sklt.metrics.get_scorer`), a callable ``scorer(estimator, X, y)``,
         or ``None`` for the estimator's ``score`` (accuracy).
     cv : int, float, cross-validation generator or iterable, default=5
-        Splitting strategy: an int is a number of stratified folds, a float in
-        ``(0, 1)`` one stratified shuffle split with that validation fraction,
-        or any scikit-learn splitter / iterable of ``(train, test)`` indices.
+        Splitting strategy: an int is a number of tail-safe stratified folds
+        (:class:`~sklt.model_selection.TailSafeStratifiedKFold`: every training
+        fold holds every class, a class with one sample is never held out, the
+        samples of other rare classes are each held out once), a float in
+        ``(0, 1)`` one tail-safe stratified validation split of that fraction,
+        or any scikit-learn splitter / iterable of ``(train, test)`` indices
+        (every training fold must then hold every class).
         With a :class:`~sklearn.frozen.FrozenEstimator`, nothing is fit: each
         split only scores its validation part (this replaces the
         ``cv="prefit"`` of older scikit-learn meta-estimators).

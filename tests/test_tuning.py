@@ -306,12 +306,16 @@ def test_scorer_returning_nan_is_an_error():
         LogitAdjusterCV(taus=3, scoring=nan_scorer, search="peak").fit(X, y)
 
 
-def test_fewer_samples_of_a_class_than_folds_is_an_error():
+def test_classes_with_fewer_samples_than_folds_use_tail_safe_folds():
     y_rare = y.copy()
-    y_rare[np.flatnonzero(y == 2)[3:]] = 1  # class 2 keeps 3 samples
-    match = r"Classes \[2\] have fewer samples than the cv=5 folds \(the rarest has 3 samples\)"
-    with pytest.raises(ValueError, match=match):
-        PriorShiftClassifierCV(lams=3).fit(X, y_rare)
+    y_rare[np.flatnonzero(y == 2)[3:]] = 1  # class 2 keeps 3 samples, the default cv has 5
+    tuner = PriorShiftClassifierCV(lams=3).fit(X, y_rare)
+    assert tuner.classes_.tolist() == [0, 1, 2]
+
+
+def test_more_folds_than_the_largest_class_is_an_error():
+    with pytest.raises(ValueError, match=r"n_splits=9 is greater than .* largest class \(8\)"):
+        PriorShiftClassifierCV(lams=3, cv=9).fit(X[:16], np.repeat([0, 1], 8))
 
 
 def test_training_fold_missing_a_class_is_an_error():
