@@ -59,8 +59,11 @@ def _encode_targets(y, owner):
     return perm[inverse.ravel()], classes[np.argsort(perm)]
 
 
-def _tail_safe_test_folds(y, n_splits, shuffle, rng, owner):
+def _tail_safe_test_folds(y, n_splits, shuffle, rng, owner, *, partition=False):
     """Held-out fold of each sample; ``-1`` for the samples never held out (singletons).
+
+    ``partition=True`` holds out single-sample classes too (every sample exactly
+    once): for a frozen model, whose "training folds" are never fit.
 
     Round robin over the samples sorted by class (StratifiedKFold's allocation),
     applied to the classes with at least two samples: a class with ``n_c`` samples
@@ -71,7 +74,13 @@ def _tail_safe_test_folds(y, n_splits, shuffle, rng, owner):
     codes, classes = _encode_targets(y, owner)
     counts = np.bincount(codes)
     largest = counts.max()
-    if n_splits > largest:
+    if partition:
+        if n_splits > len(codes):
+            raise ValueError(
+                f"{owner}: n_splits={n_splits} is greater than the number of samples "
+                f"({len(codes)}). Use at most n_splits={len(codes)}."
+            )
+    elif n_splits > largest:
         if largest < 2:
             raise ValueError(
                 f"{owner}: every class has 1 sample, so no split can hold a sample "
@@ -82,7 +91,7 @@ def _tail_safe_test_folds(y, n_splits, shuffle, rng, owner):
             f"largest class ({largest}), so some held-out folds would be empty. Use at most "
             f"n_splits={largest}."
         )
-    singletons = counts == 1
+    singletons = np.zeros_like(counts, dtype=bool) if partition else counts == 1
     if singletons.any():
         warnings.warn(
             f"Classes {_format_classes(classes[singletons])} have a single sample: "
@@ -397,17 +406,43 @@ class _TailSafeHoldOut(BaseCrossValidator):
         return 1
 
 
-def _check_tail_safe_cv(cv=5, y=None, *, random_state=None):
+class _StratifiedPartition(BaseCrossValidator):
+    """Stratified folds that hold out every sample exactly once, rare classes included.
+
+    The allocation of :class:`TailSafeStratifiedKFold` without its training-fold
+    rule: for a frozen model nothing is fit on the training folds, so a class
+    with one sample can be held out (scored) too. Used for an int ``cv`` of
+    sklt's tuners around a :class:`~sklearn.frozen.FrozenEstimator`.
+    """
+
+    def __init__(self, n_splits=5):
+        self.n_splits = n_splits
+
+    def _iter_test_masks(self, X=None, y=None, groups=None):
+        n_splits = _check_n_splits(self.n_splits)
+        test_folds = _tail_safe_test_folds(y, n_splits, False, None, "cv", partition=True)
+        for i in range(n_splits):
+            yield test_folds == i
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return _check_n_splits(self.n_splits)
+
+
+def _check_tail_safe_cv(cv=5, y=None, *, random_state=None, frozen=False):
     """``check_cv`` with sklt's tail-safe defaults.
 
     ``None`` or an int ``k`` gives :class:`TailSafeStratifiedKFold` with ``k``
-    folds (5 for ``None``); a float in ``(0, 1)`` one tail-safe stratified
-    validation split of that fraction; anything else goes through
+    folds (5 for ``None``), or for a frozen model (``frozen=True``, nothing fit
+    on the training folds) a stratified partition that holds out every sample
+    once; a float in ``(0, 1)`` one tail-safe stratified validation split of
+    that fraction; anything else goes through
     :func:`sklearn.model_selection.check_cv`.
     """
     if cv is None:
         cv = 5
     if isinstance(cv, Integral) and not isinstance(cv, bool):
+        if frozen:
+            return _StratifiedPartition(int(cv))
         return TailSafeStratifiedKFold(int(cv))
     if isinstance(cv, Real) and not isinstance(cv, bool):
         return _TailSafeHoldOut(test_size=float(cv), random_state=random_state)
