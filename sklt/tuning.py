@@ -22,7 +22,6 @@ import numpy as np
 from sklearn.base import _fit_context, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import StratifiedShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -39,6 +38,7 @@ from sklearn.utils.validation import (
 
 from .adjust import adjust_logits
 from .metrics import get_scorer
+from .model_selection import _check_tail_safe_cv
 from .posthoc import (
     _PRIOR_CONSTRAINT,
     LogitAdjuster,
@@ -153,148 +153,274 @@ def _peak_search(score, n_values):
     return best, cache
 
 
-# --------------------------------------------------------------------------- fold scoring
-class _HeldOutCorrector(_BasePriorCorrector):
-    """A fitted corrector whose inner log-scores on one held-out set are precomputed.
+# --------------------------------------------------------------------------- held-out scores
+def _route_fit_params(owner, scorer, sample_weight, params):
+    """Split ``fit``'s metadata between the inner ``fit``, the splitter and the scorer.
 
-    Scorers need an estimator: this one answers ``predict``, ``predict_proba``,
-    ``predict_log_proba`` and ``decision_function`` for the held-out samples with
-    exactly the arithmetic of the real corrector (the shared base class), from
-    log-scores computed once per fold. Setting ``strength`` sweeps the grid
-    without touching the inner model (the trick of scikit-learn's ``_CurveScorer``).
-    """
-
-    def __init__(self, estimator, log_scores, classes, source_prior, target_prior,
-                 strength=1.0, temperature=1.0):
-        self.estimator = estimator
-        self.log_scores = log_scores
-        self.classes = classes
-        self.source_prior = source_prior
-        self.target_prior = target_prior
-        self.strength = strength
-        self.temperature = temperature
-        self.estimator_ = estimator
-        self.classes_ = classes
-        self.source_prior_ = source_prior
-        self.target_prior_ = target_prior
-
-    def _adjusted(self, X, output):
-        if _num_samples(X) != self.log_scores.shape[0]:
-            raise ValueError(
-                "The scorer asked for predictions on data other than the held-out fold "
-                f"({_num_samples(X)} samples instead of {self.log_scores.shape[0]})."
-            )
-        return adjust_logits(
-            self.log_scores,
-            self.source_prior_,
-            self.target_prior_,
-            strength=self.strength,
-            temperature=self.temperature,
-            output=output,
-        )
-
-
-class _HeldOutFold:
-    """Everything needed to score any grid value on one fold: no model refit."""
-
-    def __init__(self, corrector, X_val, y_val, score_params):
-        self.corrector = corrector
-        self.X_val = X_val
-        self.y_val = y_val
-        self.score_params = score_params
-
-    def score(self, scorer, strength, temperature):
-        self.corrector.strength = strength
-        self.corrector.temperature = temperature
-        value = scorer(self.corrector, self.X_val, self.y_val, **self.score_params)
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"The scorer must return a single number; got {value!r}."
-            ) from None
-        if np.isnan(value):
-            raise ValueError(
-                f"The scorer returned NaN for strength {strength!r} on a held-out fold of "
-                f"{len(self.y_val)} samples; use a scorer that is defined on every fold (e.g. "
-                "one that does not divide by a class count that can be zero)."
-            )
-        return value
-
-
-def _fit_and_score_over_grid(
-    corrector,
-    X,
-    y,
-    *,
-    train_idx,
-    val_idx,
-    fit_params,
-    score_params,
-    scorer,
-    classes,
-    settings,
-    keep_data,
-    keep_model=False,
-):
-    """Fit ``corrector`` on one training fold and score every grid value on its held-out fold.
-
-    The inner model is fit once; its held-out log-scores are computed once; each grid
-    value only re-runs :func:`sklt.adjust.adjust_logits` and the scorer.
-
-    Parameters
-    ----------
-    corrector : _BasePriorCorrector
-        Unfitted clone of the corrector (its own strength is irrelevant).
-    X, y : array-like
-        All the data.
-    train_idx, val_idx : ndarray
-        The split.
-    fit_params, score_params : dict
-        Metadata for the corrector's ``fit`` and for the scorer (full length;
-        sliced here).
-    scorer : callable
-        ``scorer(estimator, X, y, **score_params)``.
-    classes : ndarray
-        All classes; every training fold must contain each of them.
-    settings : list of (strength, temperature) or None
-        Grid to score now; ``None`` scores nothing (peak search scores lazily).
-    keep_data : bool
-        Keep the fold's held-out data for later scoring.
-    keep_model : bool, default=False
-        Return the fitted corrector (for ``refit=False``); otherwise it is not
-        sent back from the worker.
+    With metadata routing enabled, everything is routed as requested (``owner``
+    must define ``get_metadata_routing`` with ``estimator``, ``splitter`` and
+    ``scorer`` children); ``sample_weight`` always also goes to the corrector's
+    ``fit`` (its ``"auto"`` priors), which routes it on to the inner ``fit``.
+    Without routing, as :class:`~sklearn.model_selection.GridSearchCV` does:
+    ``groups`` goes to the splitter, ``sample_weight`` to the inner ``fit`` and to
+    the scorer when the scorer accepts it, anything else to the inner ``fit``.
 
     Returns
     -------
-    scores : ndarray of shape (len(settings),) or None
-    fold : _HeldOutFold or None
-        The held-out fold (when ``keep_data``).
-    corrector : _BasePriorCorrector or None
-        The corrector fitted on the training fold (when ``keep_model``).
+    fit_params, split_params, score_params : dict
+        Full-length metadata for the corrector's ``fit``, the splitter's
+        ``split`` and the scorer.
     """
-    X_train, y_train = _safe_indexing(X, train_idx), _safe_indexing(y, train_idx)
-    X_val, y_val = _safe_indexing(X, val_idx), _safe_indexing(y, val_idx)
-    corrector.fit(X_train, y_train, **_check_method_params(X, fit_params, indices=train_idx))
+    if _routing_enabled():
+        routed = process_routing(owner, "fit", sample_weight=sample_weight, **params)
+        fit_params = dict(routed.estimator.fit)
+        if sample_weight is not None:
+            fit_params["sample_weight"] = sample_weight
+        return fit_params, dict(routed.splitter.split), dict(routed.scorer.score)
+    fit_params = dict(params)
+    groups = fit_params.pop("groups", None)
+    split_params = {"groups": groups} if groups is not None else {}
+    score_params = {}
+    if sample_weight is not None:
+        fit_params["sample_weight"] = sample_weight
+        if getattr(scorer, "_accept_sample_weight", lambda: False)():
+            score_params["sample_weight"] = sample_weight
+    return fit_params, split_params, score_params
+
+
+class _HeldOutScores:
+    """Out-of-fold log-scores of a corrector's inner model: one fit per fold.
+
+    Built by :func:`_held_out_scores`. The held-out rows of all folds are stacked,
+    fold after fold (as :func:`~sklearn.model_selection.cross_val_predict` would
+    pool them), so one scorer call can score them all together.
+
+    Attributes
+    ----------
+    indices : ndarray of shape (n_held_out,)
+        Row of ``X`` of each held-out score (a row appears once per split that
+        holds it out: repeated splits repeat it; a row no split holds out, such
+        as a single-sample class under tail-safe folds, is absent).
+    fold : ndarray of shape (n_held_out,)
+        Split index of each row, non-decreasing.
+    bounds : ndarray of shape (n_splits + 1,)
+        Rows ``bounds[f]:bounds[f + 1]`` belong to split ``f``.
+    log_scores : ndarray of shape (n_held_out, n_classes)
+        The inner model's log-scores (``log predict_proba``, or the decision
+        function) from the model fit without these rows.
+    source_priors, target_priors : ndarray of shape (n_splits, n_classes)
+        The priors each fold's corrector resolved (``"auto"`` follows the
+        training fold's labels and weights).
+    classes : ndarray of shape (n_classes,)
+        Class labels, shared by every fold.
+    estimators : list of fitted correctors or None
+        The fold correctors (with ``keep_estimators=True``).
+    final : fitted corrector or None
+        For a frozen inner model: the one corrector, fit (never refit) on all
+        the data; its scores on each fold are the held-out scores.
+    """
+
+    def __init__(self, indices, fold, log_scores, source_priors, target_priors, classes,
+                 estimators=None, final=None):
+        self.indices = indices
+        self.fold = fold
+        self.log_scores = log_scores
+        self.source_priors = source_priors
+        self.target_priors = target_priors
+        self.classes = classes
+        self.estimators = estimators
+        self.final = final
+        self.bounds = np.searchsorted(fold, np.arange(len(source_priors) + 1))
+
+    @property
+    def n_splits(self):
+        return len(self.source_priors)
+
+    def rows(self, fold=None):
+        """Slice of the stacked rows of one split (``None``: all of them)."""
+        if fold is None:
+            return slice(0, len(self.indices))
+        return slice(self.bounds[fold], self.bounds[fold + 1])
+
+    def adjusted(self, strength=1.0, temperature=1.0, output="log_proba", fold=None):
+        """Held-out scores adjusted with each fold's priors (:func:`~sklt.adjust.adjust_logits`).
+
+        Parameters
+        ----------
+        strength, temperature : float
+            ``s`` and ``T`` of ``z / T + s (log p_t - log p_s)``.
+        output : {"log_proba", "proba", "logits"}
+            As in :func:`~sklt.adjust.adjust_logits`.
+        fold : int or None
+            One split's rows, or all of them (``None``).
+
+        Returns
+        -------
+        adjusted : ndarray of shape (n_rows, n_classes)
+        """
+        folds = range(self.n_splits) if fold is None else [fold]
+        parts = [
+            adjust_logits(self.log_scores[self.rows(f)], self.source_priors[f],
+                          self.target_priors[f], strength=strength,
+                          temperature=temperature, output=output)
+            for f in folds
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate(parts) if parts else np.empty((0, len(self.classes)))
+
+
+def _check_fold_classes(corrector, classes):
     if len(corrector.classes_) != len(classes) or np.any(corrector.classes_ != classes):
         missing = np.setdiff1d(classes, corrector.classes_)
         raise ValueError(
             f"A training fold lacks classes {_format_classes(missing)}: every class needs "
-            "samples in every training fold. Use fewer folds or a stratified splitter."
+            "samples in every training fold. Use sklt.model_selection.TailSafeStratifiedKFold "
+            "(the default cv) or another split whose training folds hold every class."
         )
-    held_out = _HeldOutCorrector(
-        corrector.estimator_,
-        _inner_log_scores(corrector.estimator_, X_val),
-        corrector.classes_,
-        corrector.source_prior_,
-        corrector.target_prior_,
+
+
+def _fit_fold(corrector, X, y, train, test, fit_params, classes, keep_estimator):
+    """Fit ``corrector`` on one training fold; its inner log-scores on the held-out fold."""
+    corrector.fit(_safe_indexing(X, train), _safe_indexing(y, train),
+                  **_check_method_params(X, fit_params, indices=train))
+    _check_fold_classes(corrector, classes)
+    log_scores = _inner_log_scores(corrector.estimator_, _safe_indexing(X, test))
+    return (log_scores, corrector.source_prior_, corrector.target_prior_,
+            corrector if keep_estimator else None)
+
+
+def _held_out_scores(corrector, X, y, splits, *, fit_params=None, n_jobs=None,
+                     keep_estimators=False):
+    """Fit a corrector once per split and pool its inner model's held-out log-scores.
+
+    The one-fit-per-fold core of sklt's tuners (and of anything else that tunes
+    a decision rule on out-of-fold scores). Each split's training part fits an
+    unfitted clone of ``corrector`` (the inner model and the priors it resolves:
+    ``source_prior="auto"`` follows the training fold, with ``sample_weight``),
+    in parallel with joblib; the inner model's log-scores on the held-out part
+    are computed once. A :class:`~sklearn.frozen.FrozenEstimator` inner model
+    is never refit: the corrector is fit once on all of ``X, y`` (which only
+    sets its priors), its log-scores on ``X`` computed once and sliced by the
+    held-out parts.
+
+    Parameters
+    ----------
+    corrector : sklt corrector
+        An unfitted :class:`~sklt.LogitAdjuster` or
+        :class:`~sklt.PriorShiftClassifier` (its strength does not matter),
+        holding the inner estimator and the prior specifications.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Data.
+    y : ndarray of shape (n_samples,)
+        Labels.
+    splits : list of (train, test) index arrays
+        The splits, materialised (e.g. ``list(cv.split(X, y))``).
+    fit_params : dict, default=None
+        Full-length metadata for the corrector's ``fit`` (``sample_weight``
+        included), sliced per training fold; see :func:`_route_fit_params`.
+    n_jobs : int, default=None
+        Folds fit in parallel.
+    keep_estimators : bool, default=False
+        Keep the fitted fold correctors (otherwise workers do not send them
+        back).
+
+    Returns
+    -------
+    held_out : _HeldOutScores
+        Stacked held-out log-scores, their rows and folds, and each fold's
+        priors.
+    """
+    fit_params = {} if fit_params is None else fit_params
+    classes = np.unique(y)
+    if not splits:
+        raise ValueError("cv gave no split.")
+    test_sets = [np.asarray(test, dtype=np.intp) for _, test in splits]
+    if any(len(test) == 0 for test in test_sets):
+        raise ValueError("A split has an empty held-out part; use fewer folds.")
+    indices = np.concatenate(test_sets)
+    fold = np.repeat(np.arange(len(splits)), [len(test) for test in test_sets])
+    if isinstance(corrector._get_estimator(), FrozenEstimator):
+        final = clone(corrector).fit(X, y, **fit_params)
+        _check_fold_classes(final, classes)
+        all_scores = _inner_log_scores(final.estimator_, X)
+        n = len(splits)
+        return _HeldOutScores(
+            indices, fold, all_scores[indices],
+            np.tile(final.source_prior_, (n, 1)), np.tile(final.target_prior_, (n, 1)),
+            final.classes_, estimators=[final] * n if keep_estimators else None, final=final,
+        )
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_fold)(clone(corrector), X, y, train, test, fit_params, classes,
+                           keep_estimators)
+        for train, test in splits
     )
-    fold = _HeldOutFold(held_out, X_val, y_val,
-                        _check_method_params(X, score_params, indices=val_idx))
-    scores = None
-    if settings is not None:
-        scores = np.array([fold.score(scorer, s, t) for s, t in settings])
-    return scores, (fold if keep_data else None), (corrector if keep_model else None)
+    return _HeldOutScores(
+        indices, fold, np.concatenate([r[0] for r in results]),
+        np.stack([r[1] for r in results]), np.stack([r[2] for r in results]), classes,
+        estimators=[r[3] for r in results] if keep_estimators else None,
+    )
+
+
+# --------------------------------------------------------------------------- scoring
+class _HeldOutCorrector(_BasePriorCorrector):
+    """A corrector that answers for precomputed held-out log-scores.
+
+    Scorers need an estimator: this one answers ``predict``, ``predict_proba``,
+    ``predict_log_proba`` and ``decision_function`` for the held-out rows of one
+    split (or of all splits pooled) with exactly the arithmetic of the real
+    corrector (the shared base class), from the log-scores computed once.
+    Setting ``strength`` sweeps the grid without touching the inner model (the
+    trick of scikit-learn's ``_CurveScorer``).
+    """
+
+    def __init__(self, estimator, held_out, fold=None, strength=1.0, temperature=1.0):
+        self.estimator = estimator  # the unfitted inner model: its methods and tags
+        self.held_out = held_out
+        self.fold = fold
+        self.strength = strength
+        self.temperature = temperature
+        self.classes_ = held_out.classes
+
+    def _adjusted(self, X, output):
+        rows = self.held_out.rows(self.fold)
+        n_rows = rows.stop - rows.start
+        if _num_samples(X) != n_rows:
+            raise ValueError(
+                "The scorer asked for predictions on data other than the held-out rows "
+                f"({_num_samples(X)} samples instead of {n_rows})."
+            )
+        return self.held_out.adjusted(self.strength, self.temperature, output, fold=self.fold)
+
+
+class _GridScorer:
+    """Scores of any strength on the pooled held-out rows and on each split's rows."""
+
+    def __init__(self, estimator, held_out, X, y, score_params, scorer):
+        self.scorer = scorer
+        self.targets = []  # (estimator, X, y, params): all splits pooled first, then each
+        for fold in [None, *range(held_out.n_splits)]:
+            rows = held_out.rows(fold)
+            idx = held_out.indices[rows]
+            self.targets.append((
+                _HeldOutCorrector(estimator, held_out, fold), _safe_indexing(X, idx),
+                _safe_indexing(y, idx), _check_method_params(X, score_params, indices=idx),
+            ))
+
+    def _one(self, target, strength, temperature):
+        estimator, X, y, params = target
+        estimator.strength, estimator.temperature = strength, temperature
+        value = self.scorer(estimator, X, y, **params)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"The scorer must return a single number; got {value!r}.") from None
+
+    def pooled(self, strength, temperature):
+        return self._one(self.targets[0], strength, temperature)
+
+    def per_fold(self, strength, temperature):
+        return np.array([self._one(t, strength, temperature) for t in self.targets[1:]])
 
 
 # --------------------------------------------------------------------------- estimators
@@ -363,11 +489,8 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
     def _corrector_extra_params(self):
         return {}
 
-    def _check_cv(self, y=None):
-        if isinstance(self.cv, Real) and not isinstance(self.cv, Integral | bool):
-            return StratifiedShuffleSplit(n_splits=1, test_size=self.cv,
-                                          random_state=self.random_state)
-        return check_cv(self.cv, y=y, classifier=True)
+    def _check_cv(self, y=None, frozen=False):
+        return _check_tail_safe_cv(self.cv, y, random_state=self.random_state, frozen=frozen)
 
     def _get_scorer(self):
         if isinstance(self.scoring, str):
@@ -413,104 +536,46 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         scorer = self._get_scorer()
         estimator = self._get_estimator()
         frozen = isinstance(estimator, FrozenEstimator)
+        fit_params, split_params, score_params = _route_fit_params(
+            self, scorer, sample_weight, params)
 
-        if _routing_enabled():
-            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
-            # the corrector uses sample_weight for its "auto" priors and routes it on
-            fit_params = dict(routed.estimator.fit)
-            if sample_weight is not None:
-                fit_params["sample_weight"] = sample_weight
-            split_params = routed.splitter.split
-            score_params = routed.scorer.score
-        else:
-            # as GridSearchCV does without routing: groups go to the splitter, sample_weight
-            # to the inner fit and to the scorer when it accepts it, the rest to the inner fit
-            fit_params = dict(params)
-            groups = fit_params.pop("groups", None)
-            split_params = {"groups": groups} if groups is not None else {}
-            score_params = {}
-            if sample_weight is not None:
-                fit_params["sample_weight"] = sample_weight
-                if getattr(scorer, "_accept_sample_weight", lambda: False)():
-                    score_params["sample_weight"] = sample_weight
-
-        cv = self._check_cv(y)
-        classes = np.unique(y)
-        if not frozen and isinstance(self.cv, Integral | type(None)):
-            counts = np.unique(y, return_counts=True)[1]
-            n_splits = cv.get_n_splits()
-            if counts.min() < n_splits:
-                rare = classes[counts < n_splits]
-                fewest = counts.min()
-                raise ValueError(
-                    f"Classes {_format_classes(rare)} have fewer samples than the "
-                    f"cv={n_splits} folds (the rarest has {fewest} sample"
-                    f"{'' if fewest == 1 else 's'}): every training fold needs every class. "
-                    "Use fewer folds (cv=...)."
-                )
+        cv = self._check_cv(y, frozen=frozen)
         splits = list(cv.split(X, y, **split_params))  # materialised once
         if not self.refit and not frozen and len(splits) > 1:
             raise ValueError(
                 "refit=False needs a single split (e.g. cv=0.25), whose training part gives "
                 f"the final model; cv gives {len(splits)} splits."
             )
-        search_now = settings if self.search == "grid" else None
-
+        held_out = _held_out_scores(self._make_corrector(), X, y, splits,
+                                    fit_params=fit_params, n_jobs=self.n_jobs,
+                                    keep_estimators=not self.refit and not frozen)
+        grid_scorer = _GridScorer(estimator, held_out, X, y, score_params, scorer)
         if frozen:
-            # Nothing is refit: the frozen model scores each validation fold.
+            final = held_out.final
+        elif self.refit:
             final = self._make_corrector().fit(X, y, **fit_params)
-            log_scores = _inner_log_scores(final.estimator_, X)
-            folds = []
-            for _, val_idx in splits:
-                held_out = _HeldOutCorrector(final.estimator_, log_scores[val_idx],
-                                             final.classes_, final.source_prior_,
-                                             final.target_prior_)
-                folds.append(_HeldOutFold(
-                    held_out, _safe_indexing(X, val_idx), _safe_indexing(y, val_idx),
-                    _check_method_params(X, score_params, indices=val_idx)))
-            fold_scores = None
-            if search_now is not None:
-                fold_scores = [np.array([f.score(scorer, s, t) for s, t in settings])
-                               for f in folds]
         else:
-            results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_and_score_over_grid)(
-                    clone(self._make_corrector()),
-                    X,
-                    y,
-                    train_idx=train_idx,
-                    val_idx=val_idx,
-                    fit_params=fit_params,
-                    score_params=score_params,
-                    scorer=scorer,
-                    classes=classes,
-                    settings=search_now,
-                    keep_data=search_now is None,
-                    keep_model=not self.refit,
-                )
-                for train_idx, val_idx in splits
-            )
-            fold_scores = [r[0] for r in results] if search_now is not None else None
-            folds = [r[1] for r in results]
-            if self.refit:
-                final = self._make_corrector().fit(X, y, **fit_params)
-            else:
-                final = results[0][2]
+            final = held_out.estimators[0]
 
         n_values = len(grid)
-        if fold_scores is not None:
-            scores = np.vstack(fold_scores)
+        scores = np.full((len(splits), n_values), np.nan)
+
+        def objective(i):
+            scores[:, i] = grid_scorer.per_fold(*settings[i])
+            if np.isnan(scores[:, i]).any():
+                raise ValueError(
+                    f"The scorer returned NaN for {self._param_name}={grid[i]!r} on a held-out "
+                    "fold; use a scorer that is defined on every fold."
+                )
+            return scores[:, i].mean()
+
+        if self.search == "grid":
+            for i in range(n_values):
+                objective(i)
             mean = scores.mean(axis=0)
             best = int(np.argmax(mean))
             n_evaluations = n_values
         else:
-            scores = np.full((len(splits), n_values), np.nan)
-
-            def objective(i):
-                s, t = settings[i]
-                scores[:, i] = [f.score(scorer, s, t) for f in folds]
-                return scores[:, i].mean()
-
             best, evaluated = _peak_search(objective, n_values)
             mean = scores.mean(axis=0)
             n_evaluations = len(evaluated)
@@ -570,9 +635,13 @@ _COMMON_PARAMS_DOC = """
         :func:`sklt.metrics.get_scorer`), a callable ``scorer(estimator, X, y)``,
         or ``None`` for the estimator's ``score`` (accuracy).
     cv : int, float, cross-validation generator or iterable, default=5
-        Splitting strategy: an int is a number of stratified folds, a float in
-        ``(0, 1)`` one stratified shuffle split with that validation fraction,
-        or any scikit-learn splitter / iterable of ``(train, test)`` indices.
+        Splitting strategy: an int is a number of tail-safe stratified folds
+        (:class:`~sklt.model_selection.TailSafeStratifiedKFold`: every training
+        fold holds every class, a class with one sample is never held out, the
+        samples of other rare classes are each held out once), a float in
+        ``(0, 1)`` one tail-safe stratified validation split of that fraction,
+        or any scikit-learn splitter / iterable of ``(train, test)`` indices
+        (every training fold must then hold every class).
         With a :class:`~sklearn.frozen.FrozenEstimator`, nothing is fit: each
         split only scores its validation part (this replaces the
         ``cv="prefit"`` of older scikit-learn meta-estimators).

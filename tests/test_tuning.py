@@ -306,12 +306,16 @@ def test_scorer_returning_nan_is_an_error():
         LogitAdjusterCV(taus=3, scoring=nan_scorer, search="peak").fit(X, y)
 
 
-def test_fewer_samples_of_a_class_than_folds_is_an_error():
+def test_classes_with_fewer_samples_than_folds_use_tail_safe_folds():
     y_rare = y.copy()
-    y_rare[np.flatnonzero(y == 2)[3:]] = 1  # class 2 keeps 3 samples
-    match = r"Classes \[2\] have fewer samples than the cv=5 folds \(the rarest has 3 samples\)"
-    with pytest.raises(ValueError, match=match):
-        PriorShiftClassifierCV(lams=3).fit(X, y_rare)
+    y_rare[np.flatnonzero(y == 2)[3:]] = 1  # class 2 keeps 3 samples, the default cv has 5
+    tuner = PriorShiftClassifierCV(lams=3).fit(X, y_rare)
+    assert tuner.classes_.tolist() == [0, 1, 2]
+
+
+def test_more_folds_than_the_largest_class_is_an_error():
+    with pytest.raises(ValueError, match=r"n_splits=9 is greater than .* largest class \(8\)"):
+        PriorShiftClassifierCV(lams=3, cv=9).fit(X[:16], np.repeat([0, 1], 8))
 
 
 def test_training_fold_missing_a_class_is_an_error():
@@ -330,3 +334,41 @@ def test_bad_search_and_cv():
         PriorShiftClassifierCV(search="binary").fit(X, y)
     with pytest.raises(ValueError, match="cv"):
         PriorShiftClassifierCV(cv=1.5).fit(X, y)
+
+
+# --------------------------------------------------------------------------- held-out scores helper
+def test_held_out_scores_helper_fits_once_per_fold_and_pools_every_fold():
+    from sklt.model_selection import TailSafeStratifiedKFold
+    from sklt.tuning import _held_out_scores
+
+    y_rare = y.copy()
+    y_rare[np.flatnonzero(y == 2)[1:]] = 1  # class 2: one sample, never held out
+    splits = list(TailSafeStratifiedKFold(4).split(X, y_rare))
+    CountingLogisticRegression.n_fits = 0
+    held = _held_out_scores(LogitAdjuster(CountingLogisticRegression()), X, y_rare, splits,
+                            keep_estimators=True)
+    assert CountingLogisticRegression.n_fits == 4
+    np.testing.assert_array_equal(np.sort(held.indices), np.flatnonzero(y_rare != 2))
+    for f, (train, test) in enumerate(splits):
+        np.testing.assert_array_equal(held.indices[held.rows(f)], test)
+        assert np.all(held.fold[held.rows(f)] == f)
+        fold_model = held.estimators[f]
+        np.testing.assert_allclose(held.source_priors[f], np.bincount(y_rare[train]) / len(train))
+        np.testing.assert_allclose(held.adjusted(0.7, fold=f, output="proba"),
+                                   fold_model.set_params(tau=0.7).predict_proba(X[test]))
+    pooled = held.adjusted(0.7, output="proba")
+    assert pooled.shape == (len(held.indices), 3)
+
+
+def test_held_out_scores_helper_never_refits_a_frozen_model():
+    from sklt.tuning import _held_out_scores
+
+    model = CountingLogisticRegression().fit(X, y)
+    CountingLogisticRegression.n_fits = 0
+    splits = list(StratifiedKFold(3).split(X, y))
+    held = _held_out_scores(LogitAdjuster(FrozenEstimator(model), source_prior=[0.6, 0.3, 0.1]),
+                            X, y, splits)
+    assert CountingLogisticRegression.n_fits == 0
+    assert held.final.estimator_.estimator is model
+    np.testing.assert_allclose(held.log_scores, np.log(model.predict_proba(X[held.indices])))
+    np.testing.assert_allclose(held.source_priors, [[0.6, 0.3, 0.1]] * 3)

@@ -1,0 +1,449 @@
+"""Cross-validation that holds at the extreme tail of a long-tailed label distribution.
+
+At an imbalance ratio of 100 the rarest classes of a long-tailed training set have
+one to three samples. scikit-learn's :class:`~sklearn.model_selection.StratifiedKFold`
+then either fails (more folds than samples in every class) or builds training folds
+that lack a class, which no classifier of ``K`` classes can be fit on. The splitters
+here are stratified k-fold splits with one rule added: **every training fold holds
+every class**. A class with a single sample stays in every training fold (it is
+never held out); the samples of every other class, however rare, are spread over
+the held-out folds, each held out exactly once, so they are scored.
+
+:class:`TailSafeStratifiedKFold` is the default splitter of sklt's tuners
+(:class:`sklt.LogitAdjusterCV`, :class:`sklt.PriorShiftClassifierCV`), and works in
+any scikit-learn tool that takes ``cv``: :class:`~sklearn.model_selection.GridSearchCV`,
+:func:`~sklearn.model_selection.cross_validate`,
+:func:`~sklearn.model_selection.cross_val_predict`,
+:class:`~sklearn.model_selection.TunedThresholdClassifierCV`.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.model_selection import BaseCrossValidator, check_cv
+from sklearn.utils import check_random_state, indexable
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _num_samples, column_or_1d
+
+from .priors import _format_classes
+
+__all__ = ["RepeatedTailSafeStratifiedKFold", "TailSafeStratifiedKFold"]
+
+
+def _check_n_splits(n_splits, name="n_splits"):
+    if not isinstance(n_splits, Integral) or isinstance(n_splits, bool):
+        raise ValueError(f"{name} must be an integer of at least 2; got {n_splits!r}.")
+    if n_splits < 2:
+        raise ValueError(
+            f"{name} must be at least 2 (one held-out fold and one training fold); "
+            f"got {n_splits}."
+        )
+    return int(n_splits)
+
+
+def _encode_targets(y, owner):
+    """``y`` as codes by order of first appearance (as StratifiedKFold), with the classes."""
+    if y is None:
+        raise ValueError(f"{owner} needs the labels y to stratify; got y=None.")
+    y = np.asarray(y)
+    kind = type_of_target(y)
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(
+            f"{owner} stratifies binary or multiclass labels; got a {kind!r} target."
+        )
+    y = column_or_1d(y)
+    classes, first, inverse = np.unique(y, return_index=True, return_inverse=True)
+    # Order of appearance makes the folds invariant to a relabelling of the classes.
+    _, perm = np.unique(first, return_inverse=True)
+    return perm[inverse.ravel()], classes[np.argsort(perm)]
+
+
+def _tail_safe_test_folds(y, n_splits, shuffle, rng, owner, *, partition=False):
+    """Held-out fold of each sample; ``-1`` for the samples never held out (singletons).
+
+    ``partition=True`` holds out single-sample classes too (every sample exactly
+    once): for a frozen model, whose "training folds" are never fit.
+
+    Round robin over the samples sorted by class (StratifiedKFold's allocation),
+    applied to the classes with at least two samples: a class with ``n_c`` samples
+    has ``floor(n_c / k)`` or ``ceil(n_c / k)`` of them in each held-out fold when
+    ``n_c >= k``, and one sample in each of ``n_c`` different folds when
+    ``2 <= n_c < k``; in both cases every training fold keeps at least one.
+    """
+    codes, classes = _encode_targets(y, owner)
+    counts = np.bincount(codes)
+    largest = counts.max()
+    if partition:
+        if n_splits > len(codes):
+            raise ValueError(
+                f"{owner}: n_splits={n_splits} is greater than the number of samples "
+                f"({len(codes)}). Use at most n_splits={len(codes)}."
+            )
+    elif n_splits > largest:
+        if largest < 2:
+            raise ValueError(
+                f"{owner}: every class has 1 sample, so no split can hold a sample "
+                "out and keep its class in training."
+            )
+        raise ValueError(
+            f"{owner}: n_splits={n_splits} is greater than the number of samples of the "
+            f"largest class ({largest}), so some held-out folds would be empty. Use at most "
+            f"n_splits={largest}."
+        )
+    singletons = np.zeros_like(counts, dtype=bool) if partition else counts == 1
+    if singletons.any():
+        warnings.warn(
+            f"Classes {_format_classes(classes[singletons])} have a single sample: "
+            f"{owner} keeps it in every training fold and never holds it out, so no "
+            "held-out fold scores these classes.",
+            UserWarning,
+            stacklevel=4,
+        )
+    n_classes = len(counts)
+    held = ~singletons[codes]
+    order = np.sort(codes[held])
+    allocation = np.stack(
+        [np.bincount(order[i::n_splits], minlength=n_classes) for i in range(n_splits)]
+    )
+    test_folds = np.full(len(codes), -1, dtype=np.intp)
+    for k in np.flatnonzero(~singletons):
+        folds_for_class = np.repeat(np.arange(n_splits), allocation[:, k])
+        if shuffle:
+            rng.shuffle(folds_for_class)
+        test_folds[codes == k] = folds_for_class
+    return test_folds
+
+
+class TailSafeStratifiedKFold(BaseCrossValidator):
+    """Stratified K-fold in which every training fold holds every class.
+
+    Like :class:`~sklearn.model_selection.StratifiedKFold` (the same round-robin
+    allocation, so the held-out folds keep the class proportions and differ in
+    size by at most one sample), with one rule for the extreme tail of a
+    long-tailed label distribution:
+
+    - a class with ``n_c >= n_splits`` samples is split as by
+      ``StratifiedKFold``: each held-out fold has ``floor(n_c / n_splits)`` or
+      ``ceil(n_c / n_splits)`` of its samples;
+    - a class with ``2 <= n_c < n_splits`` samples has **one sample in each of**
+      ``n_c`` **different held-out folds** (and none in the others); every
+      training fold keeps at least ``n_c - 1`` of them;
+    - a class with **a single sample** is in **every training fold and never
+      held out** (a fold that held it out would train without the class). A
+      ``UserWarning`` names these classes, since no held-out fold scores them.
+
+    Every other sample is held out exactly once. (With single-sample classes the
+    held-out folds are therefore not a partition of the data, which
+    :func:`~sklearn.model_selection.cross_val_predict` requires; sklt's tuners
+    pool the held-out predictions themselves.) The number of folds may exceed
+    the size of a rare class, but not the size of the largest class (a
+    ``ValueError`` says how many folds fit).
+
+    Read more in the :doc:`User Guide </user_guide/tuning>`.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds, at least 2.
+    shuffle : bool, default=False
+        Shuffle each class's samples before they are assigned to folds (which
+        folds a rare class lands in follows the allocation; which of its samples
+        goes to which of those folds is shuffled).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffle; leave it ``None`` when ``shuffle=False``.
+
+    See Also
+    --------
+    RepeatedTailSafeStratifiedKFold : This split repeated with different shuffles.
+    sklearn.model_selection.StratifiedKFold : The split it extends.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklt.model_selection import TailSafeStratifiedKFold
+    >>> y = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 3])
+    >>> cv = TailSafeStratifiedKFold(n_splits=3)
+    >>> import warnings
+    >>> with warnings.catch_warnings():   # class 3 has a single sample
+    ...     warnings.simplefilter("ignore")
+    ...     folds = list(cv.split(np.zeros((len(y), 1)), y))
+    >>> [np.unique(y[train]).tolist() for train, _ in folds]
+    [[0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3]]
+    >>> [y[test].tolist() for _, test in folds]
+    [[0, 0, 1, 2], [0, 0, 1, 2], [0, 0, 1]]
+
+    It works wherever scikit-learn takes ``cv``. On Digits-LT at an imbalance
+    ratio of 100 (class 9 has one training sample, class 8 two), every fold's
+    model knows all ten classes:
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_validate
+    >>> from sklt.datasets import load_digits_lt
+    >>> data = load_digits_lt(imbalance_ratio=100, random_state=0)
+    >>> data.train_counts
+    array([124,  74,  44,  26,  16,   9,   5,   3,   2,   1])
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     cv_results = cross_validate(LogisticRegression(max_iter=200), data.X_train / 16,
+    ...                                 data.y_train, cv=TailSafeStratifiedKFold(5),
+    ...                                 scoring="balanced_accuracy", return_estimator=True)
+    >>> [len(model.classes_) for model in cv_results["estimator"]]
+    [10, 10, 10, 10, 10]
+    """
+
+    def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
+        self.n_splits = n_splits
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    def _check_params(self):
+        n_splits = _check_n_splits(self.n_splits)
+        if not isinstance(self.shuffle, bool | np.bool_):
+            raise TypeError(f"shuffle must be True or False; got {self.shuffle!r}.")
+        if not self.shuffle and self.random_state is not None:
+            raise ValueError(
+                "Setting a random_state has no effect since shuffle is False. Leave "
+                "random_state to its default (None), or set shuffle=True."
+            )
+        return n_splits
+
+    def _make_test_folds(self, y):
+        n_splits = self._check_params()
+        rng = check_random_state(self.random_state)
+        return _tail_safe_test_folds(y, n_splits, self.shuffle, rng, type(self).__name__)
+
+    def _iter_test_masks(self, X=None, y=None, groups=None):
+        test_folds = self._make_test_folds(y)
+        for i in range(self.n_splits):
+            yield test_folds == i
+
+    def split(self, X, y, groups=None):
+        """Generate indices to split data into training and held-out sets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; only its length is used (``np.zeros(n_samples)``
+            works as a placeholder).
+        y : array-like of shape (n_samples,)
+            Class labels; the folds are stratified on them.
+        groups : object
+            Always ignored, exists for API compatibility.
+
+        Yields
+        ------
+        train : ndarray
+            The training set indices for that split (every class).
+        test : ndarray
+            The held-out set indices for that split.
+        """
+        if groups is not None:
+            warnings.warn(
+                f"The groups parameter is ignored by {type(self).__name__}.",
+                UserWarning,
+                stacklevel=2,
+            )
+        if y is None:
+            raise ValueError(f"{type(self).__name__} needs the labels y to stratify; got y=None.")
+        X, y = indexable(X, y)
+        if _num_samples(X) != _num_samples(y):
+            raise ValueError(
+                f"X has {_num_samples(X)} samples but y has {_num_samples(y)}."
+            )
+        return super().split(X, y)
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of splits: ``n_splits``.
+
+        Parameters
+        ----------
+        X, y, groups : object
+            Always ignored, exist for API compatibility.
+
+        Returns
+        -------
+        n_splits : int
+            Number of splitting iterations.
+        """
+        return _check_n_splits(self.n_splits)
+
+
+class RepeatedTailSafeStratifiedKFold(BaseCrossValidator):
+    """:class:`TailSafeStratifiedKFold` repeated ``n_repeats`` times with different shuffles.
+
+    Each repetition is a ``TailSafeStratifiedKFold(n_splits, shuffle=True)``
+    drawn from ``random_state``, so every sample of a class with at least two
+    samples is held out exactly ``n_repeats`` times, and every training fold
+    holds every class. Repeating averages out the luck of which samples of a
+    rare class share a fold; it costs ``n_repeats`` times the fits.
+
+    Read more in the :doc:`User Guide </user_guide/tuning>`.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds per repetition, at least 2.
+    n_repeats : int, default=10
+        Number of repetitions, at least 1.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffles.
+
+    See Also
+    --------
+    TailSafeStratifiedKFold : One repetition.
+    sklearn.model_selection.RepeatedStratifiedKFold : The same for StratifiedKFold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklt.model_selection import RepeatedTailSafeStratifiedKFold
+    >>> y = np.array([0] * 8 + [1] * 3 + [2] * 2)
+    >>> cv = RepeatedTailSafeStratifiedKFold(n_splits=4, n_repeats=3, random_state=0)
+    >>> cv.get_n_splits()
+    12
+    >>> held_out = np.concatenate([test for _, test in cv.split(np.zeros(len(y)), y)])
+    >>> np.bincount(held_out, minlength=len(y))   # each sample held out 3 times
+    array([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3])
+    """
+
+    def __init__(self, n_splits=5, *, n_repeats=10, random_state=None):
+        self.n_splits = n_splits
+        self.n_repeats = n_repeats
+        self.random_state = random_state
+
+    def _check_n_repeats(self):
+        n_repeats = self.n_repeats
+        if not isinstance(n_repeats, Integral) or isinstance(n_repeats, bool) or n_repeats < 1:
+            raise ValueError(f"n_repeats must be an integer of at least 1; got {n_repeats!r}.")
+        return int(n_repeats)
+
+    def split(self, X, y, groups=None):
+        """Generate indices to split data into training and held-out sets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; only its length is used.
+        y : array-like of shape (n_samples,)
+            Class labels; the folds are stratified on them.
+        groups : object
+            Always ignored, exists for API compatibility.
+
+        Yields
+        ------
+        train : ndarray
+            The training set indices for that split (every class).
+        test : ndarray
+            The held-out set indices for that split.
+        """
+        if groups is not None:
+            warnings.warn(
+                f"The groups parameter is ignored by {type(self).__name__}.",
+                UserWarning,
+                stacklevel=2,
+            )
+        n_splits = _check_n_splits(self.n_splits)
+        n_repeats = self._check_n_repeats()
+        rng = check_random_state(self.random_state)
+        X, y = indexable(X, y)
+        for repeat in range(n_repeats):
+            cv = TailSafeStratifiedKFold(n_splits, shuffle=True, random_state=rng)
+            with warnings.catch_warnings():
+                if repeat:  # name the single-sample classes once, not once per repetition
+                    warnings.simplefilter("ignore", UserWarning)
+                yield from cv.split(X, y)
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of splits: ``n_splits * n_repeats``.
+
+        Parameters
+        ----------
+        X, y, groups : object
+            Always ignored, exist for API compatibility.
+
+        Returns
+        -------
+        n_splits : int
+            Number of splitting iterations.
+        """
+        return _check_n_splits(self.n_splits) * self._check_n_repeats()
+
+
+class _TailSafeHoldOut(BaseCrossValidator):
+    """One stratified train/validation split in which the training part holds every class.
+
+    Each class with ``n_c >= 2`` samples puts ``round(test_size * n_c)`` of them,
+    clipped to ``[1, n_c - 1]``, in the validation part; a class with one sample
+    stays in training. Used for a float ``cv`` of sklt's tuners.
+    """
+
+    def __init__(self, test_size=0.25, random_state=None):
+        self.test_size = test_size
+        self.random_state = random_state
+
+    def _iter_test_masks(self, X=None, y=None, groups=None):
+        if not isinstance(self.test_size, Real) or not 0 < self.test_size < 1:
+            raise ValueError(
+                f"test_size must be a fraction in (0, 1); got {self.test_size!r}."
+            )
+        rng = check_random_state(self.random_state)
+        codes, classes = _encode_targets(y, "cv")
+        counts = np.bincount(codes)
+        if counts.max() < 2:
+            raise ValueError(
+                "Every class has a single sample: no validation split can keep every "
+                "class in training."
+            )
+        mask = np.zeros(len(codes), dtype=bool)
+        for k in np.flatnonzero(counts >= 2):
+            members = np.flatnonzero(codes == k)
+            n_test = int(np.clip(np.round(self.test_size * len(members)), 1, len(members) - 1))
+            mask[rng.choice(members, size=n_test, replace=False)] = True
+        yield mask
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return 1
+
+
+class _StratifiedPartition(BaseCrossValidator):
+    """Stratified folds that hold out every sample exactly once, rare classes included.
+
+    The allocation of :class:`TailSafeStratifiedKFold` without its training-fold
+    rule: for a frozen model nothing is fit on the training folds, so a class
+    with one sample can be held out (scored) too. Used for an int ``cv`` of
+    sklt's tuners around a :class:`~sklearn.frozen.FrozenEstimator`.
+    """
+
+    def __init__(self, n_splits=5):
+        self.n_splits = n_splits
+
+    def _iter_test_masks(self, X=None, y=None, groups=None):
+        n_splits = _check_n_splits(self.n_splits)
+        test_folds = _tail_safe_test_folds(y, n_splits, False, None, "cv", partition=True)
+        for i in range(n_splits):
+            yield test_folds == i
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return _check_n_splits(self.n_splits)
+
+
+def _check_tail_safe_cv(cv=5, y=None, *, random_state=None, frozen=False):
+    """``check_cv`` with sklt's tail-safe defaults.
+
+    ``None`` or an int ``k`` gives :class:`TailSafeStratifiedKFold` with ``k``
+    folds (5 for ``None``), or for a frozen model (``frozen=True``, nothing fit
+    on the training folds) a stratified partition that holds out every sample
+    once; a float in ``(0, 1)`` one tail-safe stratified validation split of
+    that fraction; anything else goes through
+    :func:`sklearn.model_selection.check_cv`.
+    """
+    if cv is None:
+        cv = 5
+    if isinstance(cv, Integral) and not isinstance(cv, bool):
+        if frozen:
+            return _StratifiedPartition(int(cv))
+        return TailSafeStratifiedKFold(int(cv))
+    if isinstance(cv, Real) and not isinstance(cv, bool):
+        return _TailSafeHoldOut(test_size=float(cv), random_state=random_state)
+    return check_cv(cv, y=y, classifier=True)
