@@ -41,14 +41,11 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.metrics._scorer import _Scorer
-from sklearn.model_selection import StratifiedShuffleSplit, check_cv
-from sklearn.utils import _safe_indexing, check_random_state, get_tags
+from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
-    _routing_enabled,
-    process_routing,
 )
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
@@ -56,20 +53,21 @@ from sklearn.utils.validation import (
     _check_method_params,
     _num_samples,
     check_is_fitted,
-    has_fit_parameter,
 )
 
 from .adjust import adjust_logits
 from .metrics import get_scorer
 from .metrics import make_scorer as _make_scorer
+from .model_selection import TailSafeStratifiedKFold, _check_tail_safe_cv
 from .posthoc import (
     _PRIOR_CONSTRAINT,
+    LogitAdjuster,
     _has_scores,
     _inner_log_scores,
-    _resolve_source_prior,
     _validate_fit_data,
 )
 from .priors import _format_classes
+from .tuning import _held_out_scores, _route_fit_params
 
 __all__ = ["ClassOffsetClassifierCV"]
 
@@ -172,7 +170,7 @@ class _ConfusionMetric:
 
     # -- per-class terms ---------------------------------------------------------------
     def _u(self, c, tp, p):
-        """Per-class term for classes ``c`` (array) with true positives ``tp`` and predictions ``p``."""
+        """Per-class term of classes ``c`` with true positives ``tp``, predictions ``p``."""
         n = self.n[c]
         present = self.present[c]
         if self.name in ("f1_macro", "f1_weighted", "f1"):
@@ -586,75 +584,6 @@ def _fit_fold_offsets(L, metric, init, alpha, train, test, max_iter, tol):
     return b, len(path) - 1
 
 
-# --------------------------------------------------------------------------- splits and scores
-def _tail_safe_splits(y, n_splits, random_state):
-    """Stratified folds in which every training fold holds every class.
-
-    Temporary stand-in for :class:`sklt.model_selection.TailSafeStratifiedKFold`
-    (issue #11): a class with at least ``n_splits`` samples is split as by
-    :class:`~sklearn.model_selection.StratifiedKFold`; the samples of a rarer
-    class with at least two samples go to distinct held-out folds (so each
-    training fold keeps all but at most one of them); a single sample stays in
-    every training fold.
-    """
-    y = np.asarray(y)
-    rng = check_random_state(random_state)
-    fold = np.full(len(y), -1)
-    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    start = 0
-    for c in np.argsort(-counts, kind="stable"):
-        idx = np.flatnonzero(inverse == c)
-        if len(idx) < 2:
-            continue
-        idx = rng.permutation(idx)
-        # round robin continuing from the previous class: folds stay balanced
-        fold[idx] = (start + np.arange(len(idx))) % n_splits
-        start = (start + len(idx)) % n_splits
-    for f in range(n_splits):
-        test = np.flatnonzero(fold == f)
-        if len(test):
-            yield np.flatnonzero(fold != f), test
-
-
-def _fit_and_score_fold(estimator, X, y, train, test, fit_params, classes):
-    """Fit a clone on ``train``; log-scores of ``test`` (columns in ``classes`` order)."""
-    model = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train),
-                                 **_check_method_params(X, fit_params, indices=train))
-    fold_classes = np.asarray(model.classes_)
-    if len(fold_classes) != len(classes) or np.any(fold_classes != classes):
-        missing = np.setdiff1d(classes, fold_classes)
-        raise ValueError(
-            f"A training fold lacks classes {_format_classes(missing)}: every class needs "
-            "samples in every training fold. Use the default tail-safe folds (cv=int) or "
-            "a splitter that keeps every class in training."
-        )
-    return _inner_log_scores(model, _safe_indexing(X, test)), model
-
-
-def _pooled_log_scores(estimator, X, y, splits, fit_params, classes, n_jobs):
-    """One fit per fold; held-out log-scores of all folds, pooled.
-
-    Returns ``(log_scores, held_out, fold_of, models)``: the scores of the
-    held-out samples ``held_out`` (sorted indices into ``X``), the fold each
-    came from, and the fitted fold models.
-    """
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_and_score_fold)(estimator, X, y, train, test, fit_params, classes)
-        for train, test in splits
-    )
-    tests = [np.asarray(test) for _, test in splits]
-    held = np.concatenate(tests) if tests else np.zeros(0, dtype=int)
-    if len(np.unique(held)) != len(held):
-        raise ValueError(
-            "The cv splits' held-out sets overlap; ClassOffsetClassifierCV pools them and needs "
-            "each sample held out at most once (use a K-fold splitter)."
-        )
-    fold_of = np.concatenate([np.full(len(t), f) for f, t in enumerate(tests)])
-    scores = np.vstack([r[0] for r in results])
-    order = np.argsort(held, kind="stable")
-    return scores[order], held[order], fold_of[order], [r[1] for r in results]
-
-
 # --------------------------------------------------------------------------- the estimator
 def _fast_name(scoring, n_classes, classes):
     """The exact-sweep metric of a scoring spec, or None."""
@@ -942,22 +871,8 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
                 ) from None
         return name
 
-    def _check_cv(self, y=None):
-        if isinstance(self.cv, Real) and not isinstance(self.cv, Integral | bool):
-            return StratifiedShuffleSplit(n_splits=1, test_size=self.cv,
-                                          random_state=self.random_state)
-        if self.cv is None or isinstance(self.cv, Integral):
-            return None  # tail-safe folds, built in fit
-        return check_cv(self.cv, y, classifier=True)
-
-    def _splits(self, X, y, split_params):
-        n_splits = 5 if self.cv is None else self.cv
-        cv = self._check_cv(y)
-        if cv is None:
-            if isinstance(n_splits, Integral) and n_splits < 2:
-                raise ValueError(f"cv must be at least 2 folds; got cv={n_splits}.")
-            return list(_tail_safe_splits(y, int(n_splits), self.random_state))
-        return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y, **split_params)]
+    def _check_cv(self, y=None, frozen=False):
+        return _check_tail_safe_cv(self.cv, y, random_state=self.random_state, frozen=frozen)
 
     def _check_cost_matrix(self, n_classes):
         if self.cost_matrix is None:
@@ -1056,75 +971,33 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
                 f"{_format_classes(classes)}."
             )
         scorer = self._get_scorer(classes)
+        fit_params, split_params, score_params = _route_fit_params(
+            self, scorer, sample_weight, params)
 
-        if _routing_enabled():
-            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
-            fit_params = dict(routed.estimator.fit)
-            split_params = routed.splitter.split if "splitter" in routed else {}
-            score_params = dict(routed.scorer.score)
-        else:
-            fit_params = dict(params)
-            groups = fit_params.pop("groups", None)
-            split_params = {"groups": groups} if groups is not None else {}
-            score_params = {}
-            if sample_weight is not None:
-                if has_fit_parameter(estimator, "sample_weight"):
-                    fit_params["sample_weight"] = sample_weight
-                elif not frozen:
-                    warnings.warn(
-                        f"{type(estimator).__name__}.fit does not accept sample_weight; the "
-                        "weights are used only for the prior and the scorer.",
-                        UserWarning, stacklevel=2,
-                    )
-                if getattr(scorer, "_accept_sample_weight", lambda: False)():
-                    score_params["sample_weight"] = sample_weight
-        fit_params_all = {k: v for k, v in fit_params.items()}
-
-        # -- held-out log-scores: one fit per fold, or the frozen model on all of X
-        if frozen:
-            self.estimator_ = estimator
-            held = np.arange(_num_samples(X))
-            log_scores = _inner_log_scores(estimator, X)
-            model_classes = np.asarray(estimator.classes_)
-            if len(model_classes) != len(classes) or np.any(model_classes != classes):
-                unknown = np.setdiff1d(classes, model_classes)
-                if unknown.size:
-                    raise ValueError(
-                        f"y contains classes {_format_classes(unknown)} that the frozen "
-                        f"estimator does not know; its classes are "
-                        f"{_format_classes(model_classes)}."
-                    )
-                classes = model_classes
-            splits = self._splits(X, y, split_params) if len(alphas) > 1 else []
-            fold_of = np.full(len(held), -1)
-            for f, (_, test) in enumerate(splits):
-                fold_of[test] = f
-        else:
-            splits = self._splits(X, y, split_params)
-            if not splits:
-                raise ValueError("cv produced no splits.")
-            if not self.refit and len(splits) > 1:
-                raise ValueError(
-                    "refit=False needs a single split (e.g. cv=0.25), whose training part "
-                    f"gives the final model; cv gives {len(splits)} splits."
-                )
-            log_scores, held, fold_of, models = _pooled_log_scores(
-                estimator, X, y, splits, fit_params, classes, self.n_jobs)
-            if self.refit:
-                self.estimator_ = clone(estimator).fit(X, y, **fit_params_all)
-            else:
-                self.estimator_ = models[0]
-        self.classes_ = classes
-        for attr in ("n_features_in_", "feature_names_in_"):
-            if hasattr(self.estimator_, attr):
-                setattr(self, attr, getattr(self.estimator_, attr))
-        if log_scores.shape[1] != len(classes):
+        # -- held-out log-scores: one fit per fold (a frozen model: none), pooled
+        cv = self._check_cv(y, frozen=frozen)
+        splits = list(cv.split(X, y, **split_params))
+        if not self.refit and not frozen and len(splits) > 1:
             raise ValueError(
-                f"The inner estimator returned {log_scores.shape[1]} scores per sample for "
-                f"{len(classes)} classes."
+                "refit=False needs a single split (e.g. cv=0.25), whose training part gives "
+                f"the final model; cv gives {len(splits)} splits."
             )
-        self.source_prior_ = _resolve_source_prior(
-            self.source_prior, self.estimator_, classes, y, sample_weight)
+        corrector = LogitAdjuster(estimator, source_prior=self.source_prior)
+        held_out = _held_out_scores(corrector, X, y, splits, fit_params=fit_params,
+                                    n_jobs=self.n_jobs,
+                                    keep_estimators=not self.refit and not frozen)
+        if frozen:
+            final = held_out.final
+        elif self.refit:
+            final = clone(corrector).fit(X, y, **fit_params)
+        else:
+            final = held_out.estimators[0]
+        log_scores, held, fold_of = held_out.log_scores, held_out.indices, held_out.fold
+        for attr in ("estimator_", "classes_", "n_features_in_", "feature_names_in_",
+                     "source_prior_"):
+            if hasattr(final, attr):
+                setattr(self, attr, getattr(final, attr))
+        classes = self.classes_
         cost = self._check_cost_matrix(len(classes))
         self.init_offsets_ = self._init_offsets(name, cost)
 
@@ -1191,9 +1064,12 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 
     def _select_alpha(self, log_scores, metric, alphas, fold_of, y_idx):
         """Pooled cross-validation of ``alpha`` over the held-out samples (no model refit)."""
-        folds = [f for f in np.unique(fold_of) if f >= 0]
+        folds = np.unique(fold_of)
         if len(folds) < 2:
-            inner = list(_tail_safe_splits(y_idx, 5, self.random_state))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # single-sample classes stay in training
+                inner = list(TailSafeStratifiedKFold(
+                    5, shuffle=True, random_state=self.random_state).split(y_idx, y_idx))
         else:
             inner = [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f))
                      for f in folds]
@@ -1329,7 +1205,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         routing : MetadataRouter
             Routing information.
         """
-        router = (
+        return (
             MetadataRouter(owner=self)
             .add_self_request(self)
             .add(
@@ -1337,15 +1213,14 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
                 method_mapping=MethodMapping().add(caller="fit", callee="fit"),
             )
             .add(
+                splitter=self._check_cv(),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+            .add(
                 scorer=self._get_scorer(),
                 method_mapping=MethodMapping().add(caller="fit", callee="score"),
             )
         )
-        cv = self._check_cv()
-        if cv is not None:
-            router.add(splitter=cv, method_mapping=MethodMapping().add(caller="fit",
-                                                                        callee="split"))
-        return router
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
