@@ -796,7 +796,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         "scoring": [str, callable, None],
         "cost_matrix": ["array-like", None],
         "init": [StrOptions({"auto", "logit_adjustment", "zeros"}), "array-like"],
-        "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left"), "array-like"],
+        "alpha": [StrOptions({"auto"}), Real, "array-like"],
         "cv": ["cv_object", Interval(RealNotInt, 0.0, 1.0, closed="neither")],
         "refit": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
