@@ -66,13 +66,16 @@ from .posthoc import (
     _inner_log_scores,
     _validate_fit_data,
 )
-from .priors import _format_classes
+from .priors import _format_classes, check_prior
 from .tuning import _held_out_scores, _route_fit_params
 
 __all__ = ["ClassOffsetClassifierCV"]
 
 #: Candidate regularisation strengths of ``alpha="auto"`` (``inf``: keep the initial offsets).
 _AUTO_ALPHAS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, np.inf)
+
+#: Strengths ``tau`` tried along the logit-adjustment line by ``init="auto"``.
+_INIT_TAUS = np.linspace(0.0, 4.0, 41)
 
 #: A chosen offset keeps this fraction of its interval's width from the interval's ends.
 _INTERVAL_MARGIN = 0.25
@@ -140,6 +143,7 @@ class _ConfusionMetric:
         self.cost_matrix = cost_matrix
         self.pos_index = pos_index
         self.n = np.bincount(y, weights=w, minlength=n_classes)
+        self.count = np.bincount(y, minlength=n_classes)
         self.present = self.n > 0
         self.total = float(w.sum())
         self.scale = 1.0
@@ -189,10 +193,13 @@ class _ConfusionMetric:
             return np.where(present, np.log(recall), 0.0)
         return np.where(present, recall, np.inf)  # "min"
 
-    def _v(self, c, p):
-        """Per-class count of the macro average (a class only predicted counts, as in sklearn)."""
+    def _v(self, c, n_pred):
+        """Per-class count of the macro average: a class only predicted counts, as in sklearn.
+
+        ``n_pred`` is the number of samples predicted as ``c`` (not their weight).
+        """
         if self.name == "f1_macro":
-            return (self.present[c] | (p > 0)).astype(np.float64)
+            return (self.present[c] | (n_pred > 0)).astype(np.float64)
         return np.zeros(np.shape(c))
 
     def _combine(self, U, V):
@@ -218,7 +225,8 @@ class _ConfusionMetric:
         tp, p = self._stats(pred)
         if self.kind == "min":
             return float(np.min(self._u(c, tp, p)))
-        return float(self._combine(self._u(c, tp, p).sum(), self._v(c, p).sum()))
+        n_pred = np.bincount(pred, minlength=self.K)
+        return float(self._combine(self._u(c, tp, p).sum(), self._v(c, n_pred).sum()))
 
     # -- the sweep ---------------------------------------------------------------------
     def sweep(self, k, y_s, w_s, src):
@@ -269,12 +277,16 @@ class _ConfusionMetric:
         p_before, tp_before = p_after + d_p, tp_after + d_tp
         du = np.empty(n)
         du[g] = u_after - self._u(src_g, tp_before, p_before)
+        # predicted-sample counts, exact integers: does a class still have predictions?
+        n0 = np.bincount(src, minlength=self.K)
+        rank = np.arange(n) - (np.flatnonzero(start)[group] if n else 0)
+        cnt_after = n0[src_g] - rank - 1
         dv = np.empty(n)
-        dv[g] = self._v(src_g, p_after) - self._v(src_g, p_before)
+        dv[g] = self._v(src_g, cnt_after) - self._v(src_g, cnt_after + 1)
         U = self._u(c[others], tp0[others], p0[others]).sum() + np.concatenate(
             [[0.0], np.cumsum(du)]) + u_k
-        V = self._v(c[others], p0[others]).sum() + np.concatenate(
-            [[0.0], np.cumsum(dv)]) + self._v(kk, p_k)
+        V = self._v(c[others], n0[others]).sum() + np.concatenate(
+            [[0.0], np.cumsum(dv)]) + self._v(kk, np.arange(n + 1))
         return self._combine(U, V)
 
     def subset(self, idx):
@@ -369,6 +381,7 @@ class _ScorerMetric:
         self.max_candidates = max_candidates
         self.K = len(classes)
         self.n = np.bincount(y, weights=w, minlength=self.K)
+        self.count = np.bincount(y, minlength=self.K)
         self.present = self.n > 0
         self.n_calls = 0
         self._func = _confusion_function(scorer, params)
@@ -520,8 +533,9 @@ def _penalty_weights(metric):
     A class with few held-out samples pays more for moving away from the
     anchor, so its offset moves only when the gain holds up (the score gain
     of one sample of class ``c`` is about ``1 / n_c`` for a class average).
+    The counts are numbers of samples (the evidence), whatever their weights.
     """
-    n = metric.n
+    n = metric.count.astype(np.float64)
     present = metric.present
     pen = np.zeros(len(n))
     if present.any():
@@ -577,10 +591,37 @@ def _coordinate_ascent(L, metric, init, alpha, *, max_iter, tol, order=None):
     return b, path
 
 
-def _fit_fold_offsets(L, metric, init, alpha, train, test, max_iter, tol):
-    """Offsets fit on ``train`` rows of the held-out scores; predictions (offsets) for ``test``."""
-    b, path = _coordinate_ascent(L[train], metric.subset(train), init, alpha,
-                                 max_iter=max_iter, tol=tol)
+def _tune_strength(L, metric, direction, theory):
+    """Best ``tau`` of the offsets ``tau * direction`` over :data:`_INIT_TAUS`.
+
+    The logit-adjustment line (``direction = -log p_s``) scored exactly on the
+    held-out scores; ties go to the value closest to ``theory`` (the Bayes value
+    for a calibrated model).
+    """
+    values = np.array([_objective(metric, L, t * direction, direction, np.zeros(len(direction)),
+                                  0.0)[1] for t in _INIT_TAUS])
+    top = values.max()
+    ties = np.flatnonzero(values >= top - 1e-12 * max(1.0, abs(top)))
+    return float(_INIT_TAUS[ties[np.argmin(np.abs(_INIT_TAUS[ties] - theory))]])
+
+
+def _resolve_init(spec, L, metric):
+    """Starting offsets from an init spec: ``("fixed", b)`` or ``("tuned", direction, theory)``.
+
+    Returns ``(offsets, tau)`` (``tau`` NaN for fixed offsets).
+    """
+    if spec[0] == "fixed":
+        return np.array(spec[1], dtype=np.float64), np.nan
+    _, direction, theory = spec
+    tau = _tune_strength(L, metric, direction, theory)
+    return tau * direction, tau
+
+
+def _fit_fold_offsets(L, metric, init_spec, alpha, train, max_iter, tol):
+    """Initial and final offsets fit on the ``train`` rows of the held-out scores."""
+    sub = metric.subset(train)
+    init, _ = _resolve_init(init_spec, L[train], sub)
+    b, path = _coordinate_ascent(L[train], sub, init, alpha, max_iter=max_iter, tol=tol)
     return b, len(path) - 1
 
 
@@ -661,23 +702,30 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
     cost_matrix : array-like of shape (n_classes, n_classes), default=None
         ``cost_matrix[i, j]``: the cost of predicting ``classes_[j]`` for a
         sample of class ``classes_[i]`` (finite, non-negative). The objective
-        is then minus the mean cost, and ``init="auto"`` starts from the Bayes
-        decision under costs ``b_j = log c_j`` with ``c_j`` the mean cost of
+        is then minus the mean cost, and the starting direction is the Bayes
+        decision under costs, ``b_j = log c_j`` with ``c_j`` the mean cost of
         misclassifying class ``j`` (exact when costs depend only on the true
-        class).
+        class: ``argmax_j c_j P(j|x)``).
     init : {"auto", "logit_adjustment", "zeros"} or array-like of shape (n_classes,), default="auto"
         Starting offsets, which the penalty pulls towards.
-        ``"logit_adjustment"``: ``-log p_s`` (Bayes for the balanced error);
+        ``"logit_adjustment"``: ``d = -log p_s`` (Bayes for the balanced error
+        of a calibrated model; with a ``cost_matrix``, ``d = log c``);
         ``"zeros"``: the model's own ``argmax`` (Bayes for accuracy);
-        ``"auto"``: zeros for ``"accuracy"``, the cost offsets with a
-        ``cost_matrix``, logit adjustment otherwise.
+        ``"auto"``: ``tau * d`` with ``tau`` in ``0, 0.1, ..., 4`` maximising
+        the score on the held-out scores (the logit-adjustment line searched
+        exactly as :class:`~sklt.LogitAdjusterCV` would on pooled scores; ties
+        go to ``tau = 1``, or ``tau = 0`` for ``"accuracy"``), so that
+        ``alpha=inf`` is tuned logit adjustment.
     alpha : "auto", float or array-like of float, default="auto"
         Strength of the penalty towards ``init`` (``>= 0``; ``inf`` keeps
         ``init``). Several values, or ``"auto"`` for
         ``(0, 1e-4, 1e-3, 1e-2, 1e-1, 1, inf)``, are compared by fitting the
         offsets on all but one cross-validation fold's held-out scores and
         predicting that fold's, pooled over folds, and scored once; the best
-        is kept (ties: the larger ``alpha``).
+        is kept (ties: the larger ``alpha``). For two classes ``"auto"`` is
+        ``0``: the one threshold is fit on every held-out sample, and
+        pulling it towards the grid-tuned logit-adjustment threshold (the same
+        line, searched coarsely) only lost score in ``benchmarks/bench_offsets.py``.
     cv : int, float, cross-validation generator or iterable, default=5
         Splitting strategy. An int is a number of tail-safe stratified folds
         (every training fold holds every class; a class with fewer samples
@@ -706,6 +754,17 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
     source_prior : {"auto", "uniform"}, array-like of shape (n_classes,) or dict, default="auto"
         The prior the inner posteriors are entangled with, for the
         logit-adjustment ``init``; as in :class:`~sklt.LogitAdjuster`.
+    target_prior : {"uniform", "auto"}, array-like of shape (n_classes,) or dict, default=None
+        The class prior of the data the model will be *scored* on. ``None``:
+        the held-out samples count as they are (the metric under the training
+        distribution). Otherwise each held-out sample of class ``y`` is
+        weighted by ``p_t(y) / p_held(y)`` (``p_held``: the held-out class
+        frequencies), so the search maximises the metric under ``p_t`` (label
+        shift: ``E_t[f] = E_s[f p_t / p_s]``), and the logit-adjustment
+        direction becomes ``log p_t - log p_s``. Recall-based metrics
+        (balanced accuracy, G-mean, worst-class recall) do not depend on it;
+        precision-based ones (F1), accuracy and costs do: for a balanced test
+        set pass ``"uniform"``. The scorer must accept ``sample_weight``.
 
     Attributes
     ----------
@@ -713,6 +772,8 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         The learned offsets ``b`` (defined up to a common constant).
     init_offsets_ : ndarray of shape (n_classes,)
         The starting offsets the penalty pulls towards.
+    init_tau_ : float
+        The ``tau`` of ``init="auto"`` (NaN for other ``init``).
     alpha_ : float
         The penalty strength used for ``offsets_``.
     best_score_ : float
@@ -737,6 +798,8 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         Class labels.
     source_prior_ : ndarray of shape (n_classes,)
         Resolved source prior.
+    target_prior_ : ndarray of shape (n_classes,) or None
+        Resolved target prior (None when ``target_prior=None``).
     n_features_in_ : int
         Number of features seen during fit (when the inner model defines it).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -805,6 +868,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "source_prior": _PRIOR_CONSTRAINT,
+        "target_prior": [*_PRIOR_CONSTRAINT, None],
     }
 
     def __init__(
@@ -823,6 +887,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         n_jobs=None,
         random_state=None,
         source_prior="auto",
+        target_prior=None,
     ):
         self.estimator = estimator
         self.scoring = scoring
@@ -837,6 +902,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.source_prior = source_prior
+        self.target_prior = target_prior
 
     # -- helpers -------------------------------------------------------------------------
     def _get_estimator(self):
@@ -893,21 +959,26 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
             raise ValueError("cost_matrix must be finite and non-negative.")
         return cost
 
-    def _init_offsets(self, name, cost):
+    def _init_spec(self, name, cost):
+        """``("fixed", offsets)`` or ``("tuned", direction, theory)``; see ``init``."""
         K = len(self.classes_)
         init = self.init
+        shift = np.log(self.target_prior_) if self.target_prior_ is not None else 0.0
+        shift = shift - np.log(self.source_prior_)  # log p_t - log p_s (uniform p_t if None)
+        if cost is not None:
+            miss = (cost.sum(axis=1) - np.diag(cost) * K) / max(K - 1, 1)
+            miss = np.maximum(miss, 1e-12 * max(float(miss.max()), 1e-300))
+            direction = np.log(miss) + (shift if self.target_prior_ is not None else 0.0)
+        else:
+            direction = shift
+        direction = direction - direction.mean()
+        theory = 0.0 if name == "accuracy" and self.target_prior_ is None else 1.0
         if isinstance(init, str):
             if init == "auto":
-                init = ("zeros" if name == "accuracy"
-                        else "cost" if cost is not None else "logit_adjustment")
+                return ("tuned", direction, theory)
             if init == "zeros":
-                return np.zeros(K)
-            if init == "cost":
-                miss = (cost.sum(axis=1) - np.diag(cost) * K) / max(K - 1, 1)
-                miss = np.maximum(miss, 1e-12 * max(float(miss.max()), 1e-300))
-                return np.log(miss) - np.log(miss).mean()
-            log_p = np.log(self.source_prior_)
-            return -(log_p - log_p.mean())
+                return ("fixed", np.zeros(K))
+            return ("fixed", direction)  # "logit_adjustment" (the cost offsets with costs)
         init = np.asarray(init, dtype=np.float64)
         if init.shape != (K,):
             raise ValueError(
@@ -916,11 +987,13 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
             )
         if not np.all(np.isfinite(init)):
             raise ValueError("init must be finite.")
-        return init
+        return ("fixed", init)
 
-    def _alphas(self):
+    def _alphas(self, n_classes):
         if isinstance(self.alpha, str):
-            return np.array(_AUTO_ALPHAS)
+            # binary: one threshold fit on every held-out sample; a penalty towards the
+            # (grid-tuned) logit-adjustment threshold only lost accuracy in the benchmark
+            return np.array([0.0]) if n_classes == 2 else np.array(_AUTO_ALPHAS)
         try:
             alphas = np.atleast_1d(np.asarray(self.alpha, dtype=np.float64))
         except (TypeError, ValueError):
@@ -962,7 +1035,6 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight)
         estimator = self._get_estimator()
         frozen = isinstance(estimator, FrozenEstimator)
-        alphas = self._alphas()
         name = self._scoring_name()
         classes = np.unique(y)
         if len(classes) < 2:
@@ -970,6 +1042,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
                 "ClassOffsetClassifierCV needs samples of at least 2 classes; got 1 class "
                 f"{_format_classes(classes)}."
             )
+        alphas = self._alphas(len(classes))
         scorer = self._get_scorer(classes)
         fit_params, split_params, score_params = _route_fit_params(
             self, scorer, sample_weight, params)
@@ -999,7 +1072,6 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
                 setattr(self, attr, getattr(final, attr))
         classes = self.classes_
         cost = self._check_cost_matrix(len(classes))
-        self.init_offsets_ = self._init_offsets(name, cost)
 
         # -- the metric on the pooled held-out samples
         y_held = _safe_indexing(y, held)
@@ -1007,6 +1079,23 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         held_params = _check_method_params(X, score_params, indices=held)
         w = held_params.get("sample_weight")
         w = np.ones(len(held)) if w is None else np.asarray(w, dtype=np.float64)
+        self.target_prior_ = None
+        if self.target_prior is not None:
+            # score as if the held-out classes had the target prior: importance weights
+            self.target_prior_ = check_prior(self.target_prior, classes, name="target_prior",
+                                             y=y, sample_weight=sample_weight, allow_zero=False)
+            held_prior = np.bincount(y_idx, weights=w, minlength=len(classes))
+            held_prior = held_prior / held_prior.sum()
+            ratio = np.divide(self.target_prior_, held_prior, out=np.zeros(len(classes)),
+                              where=held_prior > 0)
+            w = w * ratio[y_idx]
+            if "sample_weight" not in held_params and not getattr(
+                    scorer, "_accept_sample_weight", lambda: False)():
+                raise ValueError(
+                    f"target_prior re-weights the held-out samples, but the scorer "
+                    f"{self.scoring!r} does not accept sample_weight."
+                )
+            held_params["sample_weight"] = w
         fast = _fast_name(name if isinstance(name, str) else scorer, len(classes), classes)
         extra = set(held_params) - {"sample_weight"}
         if name == "cost":
@@ -1022,8 +1111,11 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
             raise ValueError("No held-out sample has a positive weight; cannot score offsets.")
 
         # -- choose alpha on the pooled scores, then fit the offsets on all of them
+        init_spec = self._init_spec(name, cost)
+        self.init_offsets_, self.init_tau_ = _resolve_init(init_spec, log_scores, metric)
         if len(alphas) > 1:
-            self.cv_results_ = self._select_alpha(log_scores, metric, alphas, fold_of, y_idx)
+            self.cv_results_ = self._select_alpha(log_scores, metric, alphas, fold_of, y_idx,
+                                                  init_spec)
             self.alpha_ = float(self.cv_results_["alpha"][self.cv_results_["best_index"]])
         else:
             self.alpha_ = float(alphas[0])
@@ -1062,7 +1154,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
                 UserWarning, stacklevel=3,
             )
 
-    def _select_alpha(self, log_scores, metric, alphas, fold_of, y_idx):
+    def _select_alpha(self, log_scores, metric, alphas, fold_of, y_idx, init_spec):
         """Pooled cross-validation of ``alpha`` over the held-out samples (no model refit)."""
         folds = np.unique(fold_of)
         if len(folds) < 2:
@@ -1075,8 +1167,8 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
                      for f in folds]
         jobs = [(a, f) for a in range(len(alphas)) for f in range(len(inner))]
         results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_fold_offsets)(log_scores, metric, self.init_offsets_, alphas[a],
-                                       inner[f][0], inner[f][1], self.max_iter, self.tol)
+            delayed(_fit_fold_offsets)(log_scores, metric, init_spec, alphas[a], inner[f][0],
+                                       self.max_iter, self.tol)
             for a, f in jobs
         )
         n, K = log_scores.shape

@@ -189,6 +189,7 @@ def test_infinite_alpha_keeps_init_and_penalty_weights_follow_inverse_counts():
     pen = _penalty_weights(metric)
     np.testing.assert_allclose(pen * metric.n, pen[0] * metric.n[0])  # weight x count constant
     assert pen[2] > pen[0]
+    assert np.all(metric.count == np.bincount(y, minlength=3))
 
 
 @settings(max_examples=20, deadline=None)
@@ -406,7 +407,7 @@ def test_subset_of_candidates_for_a_generic_scorer_is_bounded():
         return balanced_accuracy_score(y_, estimator.predict(X_))
 
     ClassOffsetClassifierCV(scoring=scorer, alpha=0.0, cv=3, max_iter=1,
-                            max_candidates=10).fit(X, y)
+                            init="logit_adjustment", max_candidates=10).fit(X, y)
     # init + (at most 12 candidates per class) x 3 classes + final and init scores
     assert len(calls) <= 1 + 12 * 3 + 2
 
@@ -420,7 +421,8 @@ def test_shift_invariant_scorer_warns():
 # --------------------------------------------------------------------------- costs
 def test_class_dependent_costs_start_from_the_bayes_decision():
     cost = np.array([[0.0, 1.0, 1.0], [4.0, 0.0, 4.0], [10.0, 10.0, 0.0]])
-    clf = ClassOffsetClassifierCV(cost_matrix=cost, alpha=np.inf).fit(X, y)
+    clf = ClassOffsetClassifierCV(cost_matrix=cost, init="logit_adjustment", alpha=np.inf)
+    clf.fit(X, y)
     proba = clf.estimator_.predict_proba(X)
     bayes = np.argmin(proba @ cost, axis=1)  # argmin_j sum_i p_i C_ij
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[bayes])
@@ -533,3 +535,47 @@ def test_pickle_and_clone_round_trip():
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict(X), clf.predict(X))
     assert clone(clf).get_params()["scoring"] == "f1_macro"
+
+
+# --------------------------------------------------------------------------- target prior
+def test_target_prior_does_not_change_a_recall_metric():
+    plain = ClassOffsetClassifierCV(alpha=0.01, cv=3).fit(X, y)
+    shifted = ClassOffsetClassifierCV(alpha=0.01, cv=3, target_prior="uniform").fit(X, y)
+    np.testing.assert_allclose(shifted.offsets_, plain.offsets_)
+    np.testing.assert_allclose(shifted.target_prior_, np.full(3, 1 / 3))
+
+
+def test_target_prior_reweights_the_held_out_samples_for_the_scorer():
+    model = LogisticRegression().fit(X, y)
+    clf = ClassOffsetClassifierCV(FrozenEstimator(model), scoring="f1_macro", alpha=0.0,
+                                  source_prior="auto", target_prior=[0.2, 0.3, 0.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    freq = np.bincount(y) / len(y)
+    w = (np.array([0.2, 0.3, 0.5]) / freq)[y]
+    assert clf.best_score_ == pytest.approx(f1_score(y, clf.predict(X), average="macro",
+                                                     sample_weight=w))
+    unweighted = ClassOffsetClassifierCV(FrozenEstimator(model), scoring="f1_macro",
+                                         alpha=0.0, source_prior="auto")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        unweighted.fit(X, y)
+    assert not np.allclose(unweighted.offsets_, clf.offsets_)
+
+
+def test_target_prior_errors():
+    with pytest.raises(ValueError, match="target_prior"):
+        ClassOffsetClassifierCV(target_prior=[0.5, 0.5, 0.0], cv=3).fit(X, y)
+
+    def no_weights(estimator, X_, y_):
+        return balanced_accuracy_score(y_, estimator.predict(X_))
+
+    with pytest.raises(ValueError, match="does not accept sample_weight"):
+        ClassOffsetClassifierCV(scoring=no_weights, target_prior="uniform", cv=3).fit(X, y)
+
+
+def test_auto_alpha_is_zero_for_two_classes():
+    Xb, yb = make_classification(n_samples=300, weights=[0.8], random_state=1)
+    clf = ClassOffsetClassifierCV(cv=3).fit(Xb, yb)
+    assert clf.alpha_ == 0.0 and not hasattr(clf, "cv_results_")
