@@ -21,6 +21,8 @@ MODULES = {
     "bench_training_methods": "training-time methods: mixup, UniMix, Bayias, estimated offset "
     "(003 Table 4, 001 Table 3)",
     "bench_fusion": "multimodal fusion (UNO-IC, 000 Table 5, synthetic)",
+    "bench_offsets": "per-class decision offsets (sklt.ClassOffsetClassifierCV) against "
+    "TunedThresholdClassifierCV and LogitAdjusterCV",
 }
 
 

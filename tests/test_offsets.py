@@ -579,3 +579,24 @@ def test_auto_alpha_is_zero_for_two_classes():
     Xb, yb = make_classification(n_samples=300, weights=[0.8], random_state=1)
     clf = ClassOffsetClassifierCV(cv=3).fit(Xb, yb)
     assert clf.alpha_ == 0.0 and not hasattr(clf, "cv_results_")
+
+
+# --------------------------------------------------------------------------- benchmark verdicts
+def test_benchmark_verdicts_are_computed_from_the_numbers():
+    from benchmarks.bench_offsets import _paired, summarise
+
+    w, t, l, mean, p = _paired([0.50, 0.60, 0.70, 0.80], [0.40, 0.60, 0.75, 0.70])
+    assert (w, t, l) == (2, 1, 1) and mean == pytest.approx(3.75)
+    binary = pd.DataFrame(dict(offsets=[0.80, 0.70], tuned_threshold=[0.805, 0.75],
+                               time_ratio=[0.2, 0.4]))
+    rows = []
+    for seed, (la, off) in enumerate([(0.5, 0.52), (0.6, 0.61), (0.7, 0.69)]):
+        for scoring in ("f1_macro", "balanced_accuracy"):
+            for method, score in (("LogitAdjusterCV", la), ("offsets", off)):
+                rows.append(dict(dataset="d", ratio=10, seed=seed, model="LR", scoring=scoring,
+                                 method=method, score=score, few_shot_recall=score))
+    summary = summarise(binary, pd.DataFrame(rows)).set_index("question")
+    verdicts = summary.verdict.tolist()
+    assert verdicts[0] == "partly"  # one of two binary cells within 1 point
+    assert verdicts[1] == "yes"  # median time ratio 0.3
+    assert verdicts[2] == "yes" and verdicts[3] == "yes"  # +0.33 points on average
