@@ -444,33 +444,73 @@ def _interval_points(lo, hi, target):
     return np.clip(target, lower, upper)
 
 
-def _breakpoints(Z, L_k, k):
-    """For class ``k``: breakpoints ``t`` and the class ``src`` each sample predicts below them.
+class _TopTwo:
+    """The two best classes of every row of ``Z = L + b``, kept up to date as offsets move.
 
-    With the other offsets fixed (``Z``: log-scores plus offsets), sample ``i``
-    predicts ``k`` iff ``b_k > t_i = max_{j != k} Z_ij - L_ik``, and otherwise
-    ``src_i = argmax_{j != k} Z_ij``.
+    ``first`` is ``argmax_j Z_ij`` and ``second`` the argmax over the other
+    classes, both with the lowest index on ties (as :func:`numpy.argmax`), so
+    ``first`` is the prediction. Moving one offset ``b_k`` updates them in
+    O(N): rows whose first or second class is ``k`` are recomputed, the others
+    compare ``Z_ik`` with their two values.
     """
-    others = Z.copy()
-    others[:, k] = -np.inf
-    src = np.argmax(others, axis=1)
-    best = others[np.arange(len(src)), src]
-    with np.errstate(invalid="ignore"):
-        t = best - L_k
-    t[np.isnan(t)] = np.inf  # a class impossible everywhere on the row: never k
-    return t, src
+
+    def __init__(self, L, b):
+        self.Z = L + b
+        n = len(self.Z)
+        self.first = np.zeros(n, dtype=np.intp)
+        self.second = np.zeros(n, dtype=np.intp)
+        self.v1 = np.zeros(n)
+        self.v2 = np.zeros(n)
+        self._recompute(np.arange(n))
+
+    def _recompute(self, rows):
+        if not len(rows):
+            return
+        Z = self.Z[rows]
+        first = np.argmax(Z, axis=1)
+        r = np.arange(len(rows))
+        v1 = Z[r, first]
+        Z[r, first] = -np.inf
+        second = np.argmax(Z, axis=1)
+        self.first[rows], self.v1[rows] = first, v1
+        self.second[rows], self.v2[rows] = second, Z[r, second]
+
+    def others(self, k):
+        """Best class other than ``k`` and its score, per row."""
+        is_k = self.first == k
+        return np.where(is_k, self.second, self.first), np.where(is_k, self.v2, self.v1)
+
+    def move(self, k, L_k, b_k):
+        """Column ``k`` becomes ``L_k + b_k`` (the offset ``b_k`` moved)."""
+        self.Z[:, k] = L_k + b_k
+        v = self.Z[:, k]
+        stale = (self.first == k) | (self.second == k)
+        keep = ~stale
+        with np.errstate(invalid="ignore"):
+            above = keep & ((v > self.v1) | ((v == self.v1) & (k < self.first)))
+            middle = keep & ~above & ((v > self.v2) | ((v == self.v2) & (k < self.second)))
+        self.second[above], self.v2[above] = self.first[above], self.v1[above]
+        self.first[above], self.v1[above] = k, v[above]
+        self.second[middle], self.v2[middle] = k, v[middle]
+        self._recompute(np.flatnonzero(stale))
 
 
-def _line_search(L, b, k, metric, anchor, pen, alpha):
+def _line_search(L, b, k, metric, anchor, pen, alpha, top=None):
     """Exact maximisation of the penalised objective over offset ``b_k`` alone.
 
-    Returns ``(objective, value, b_k)`` of the best interval. The objective is
+    With the other offsets fixed, sample ``i`` predicts ``k`` iff
+    ``b_k > t_i = max_{j != k} (L_ij + b_j) - L_ik``, and otherwise
+    ``src_i``, the best other class. Returns ``(objective, value, b_k)`` of the
+    best interval between sorted breakpoints. The objective is
     ``value / metric.scale - alpha * pen[k] * (b_k - anchor[k])**2`` (the other
     offsets' penalty is constant here). Ties go to the point nearest
-    ``anchor[k]``, then to the lowest offset.
+    ``anchor[k]``. ``top``: the :class:`_TopTwo` of ``L + b`` (built if None).
     """
-    Z = L + b
-    t, src = _breakpoints(Z, L[:, k], k)
+    top = _TopTwo(L, b) if top is None else top
+    src, best = top.others(k)
+    with np.errstate(invalid="ignore"):
+        t = best - L[:, k]
+    t[np.isnan(t)] = np.inf  # a class impossible everywhere on the row: never k
     order = np.argsort(t, kind="stable")
     ts = t[order]
     lo = np.concatenate([[-np.inf], ts])
@@ -517,12 +557,15 @@ def _candidate_positions(valid, ts, b_k, anchor_k, max_candidates):
     return np.unique(np.concatenate([keep, extra]))
 
 
-def _objective(metric, L, b, anchor, pen, alpha):
-    """Penalised objective at offsets ``b`` (exact predictions, argmax ties to the lowest class)."""
+def _objective(metric, L, b, anchor, pen, alpha, pred=None):
+    """Penalised objective at offsets ``b`` (exact predictions, argmax ties to the lowest class).
+
+    ``pred``: the predictions ``argmax(L + b)`` when already known.
+    """
     if metric.kind == "scorer":
         value = metric.score_offsets(b)
     else:
-        value = metric.score(np.argmax(L + b, axis=1))
+        value = metric.score(np.argmax(L + b, axis=1) if pred is None else pred)
     penalty = 0.0 if alpha == 0 else alpha * float(np.sum(pen * (b - anchor) ** 2))
     return value / metric.scale - penalty, value
 
@@ -575,15 +618,20 @@ def _coordinate_ascent(L, metric, init, alpha, *, max_iter, tol, order=None):
         order = [k for k in np.lexsort((np.arange(K), counts)) if metric.present[k]]
         if K == 2:
             order = [1] if metric.present.any() else []
+    top = _TopTwo(L, b)
     for _ in range(max_iter):
         moved = False
         for k in order:
-            best, _, point = _line_search(L, b, k, metric, anchor, pen, alpha)
+            best, new_value, point = _line_search(L, b, k, metric, anchor, pen, alpha, top)
             # the current objective in the same terms (only k's own penalty)
             penalty_k = alpha * pen[k] * (b[k] - anchor[k]) ** 2 if alpha else 0.0
             if best - (value / metric.scale - penalty_k) > tol:
                 b[k] = point
-                objective, value = _objective(metric, L, b, anchor, pen, alpha)
+                top.move(k, L[:, k], point)
+                # the point lies strictly inside its interval: its value is exact
+                value = new_value
+                objective = value / metric.scale - (
+                    alpha * float(np.sum(pen * (b - anchor) ** 2)) if alpha else 0.0)
                 moved = True
         path.append(objective)
         if not moved:

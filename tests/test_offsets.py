@@ -600,3 +600,36 @@ def test_benchmark_verdicts_are_computed_from_the_numbers():
     assert verdicts[0] == "partly"  # one of two binary cells within 1 point
     assert verdicts[1] == "yes"  # median time ratio 0.3
     assert verdicts[2] == "yes" and verdicts[3] == "yes"  # +0.33 points on average
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), K=st.integers(2, 6), ties=st.booleans())
+def test_top_two_tracking_matches_argmax_after_every_move(seed, K, ties):
+    """The incremental two-best bookkeeping equals numpy's argmax (ties: lowest index)."""
+    from sklt.offsets import _TopTwo
+
+    rng = np.random.default_rng(seed)
+    L = rng.normal(size=(60, K))
+    if ties:  # exact ties and impossible classes, as tree probabilities give
+        L = np.round(L)
+        L[rng.random(L.shape) < 0.2] = -np.inf
+        L[:, 0] = np.maximum(L[:, 0], -1.0)
+    b = np.round(rng.normal(size=K))
+    top = _TopTwo(L, b)
+    for _ in range(10):
+        k = int(rng.integers(K))
+        b[k] = np.round(rng.normal())
+        top.move(k, L[:, k], b[k])
+        Z = L + b
+        np.testing.assert_array_equal(top.first, np.argmax(Z, axis=1))
+        for j in range(K):
+            others = Z.copy()
+            others[:, j] = -np.inf
+            src, best = top.others(j)
+            np.testing.assert_array_equal(best, others.max(axis=1))
+            np.testing.assert_array_equal(src, np.argmax(others, axis=1))
+
+
+def test_objective_path_ends_at_the_exact_score():
+    clf = ClassOffsetClassifierCV(scoring="f1_macro", alpha=0.0, cv=3).fit(X, y)
+    assert clf.objective_path_[-1] == pytest.approx(clf.best_score_, abs=1e-12)
