@@ -558,7 +558,8 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
             # Per-sample likelihood flattening: dividing the log-posteriors by T(x)
             # equals dividing the logits (a per-row constant shift cancels). The
             # scores are centred first, so a small T cannot overflow to +inf.
-            z = _centred(z.astype(dtype, copy=False)) / t.astype(dtype, copy=False)[:, None]
+            with np.errstate(over="ignore"):  # centred scores / small T: -inf is exact
+                z = _centred(z.astype(dtype, copy=False)) / t.astype(dtype, copy=False)[:, None]
             out.append(
                 adjust_logits(
                     z,

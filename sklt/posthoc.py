@@ -113,7 +113,7 @@ def _check_enough_classes(owner, classes):
     if len(classes) < 2:
         raise ValueError(
             f"{type(owner).__name__} needs samples of at least 2 classes, but the inner "
-            f"model knows only the class {_format_classes(classes)}: there is no prior to "
+            f"model knows only one class {_format_classes(classes)}: there is no prior to "
             "correct. Fit on data with at least two classes."
         )
 
@@ -390,7 +390,11 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         )
         return self
 
-    _PARAM_NAMES: dict = {"strength": "strength", "temperature": "temperature"}
+    @property
+    def _PARAM_NAMES(self):
+        """Public names of ``(strength, temperature)`` for error messages."""
+        strength = getattr(self, "_param_name", None) or "strength"
+        return {"strength": strength, "temperature": "temperature"}
 
     def _adjusted(self, X, output="log_proba"):
         """Corrected log-posteriors: the one computation behind every prediction method.
@@ -415,14 +419,15 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             self._PARAM_NAMES,
         )
         _check_allowed_rows(scores, self.target_prior_, strength, self.estimator_)
-        log_proba = adjust_logits(
-            _centred(scores.astype(dtype, copy=False)),
-            self.source_prior_,
-            self.target_prior_,
-            strength=strength,
-            temperature=temperature,
-            output="log_proba",
-        )
+        with np.errstate(over="ignore"):  # centred scores / small T: -inf is exact
+            log_proba = adjust_logits(
+                _centred(scores.astype(dtype, copy=False)),
+                self.source_prior_,
+                self.target_prior_,
+                strength=strength,
+                temperature=temperature,
+                output="log_proba",
+            )
         return np.exp(log_proba) if output == "proba" else log_proba
 
     @available_if(_has_scores)
