@@ -599,8 +599,10 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         if self.fusion == "mean":
             return logsumexp(log_proba, axis=0) - np.log(log_proba.shape[0])
         if self.fusion == "product":
-            joint = log_proba.sum(axis=0)
-            dead = ~np.any(np.isfinite(joint), axis=1)
+            # sum_m log P_m as M * (mean - row max): no overflow before the shift.
+            n_modalities = log_proba.shape[0]
+            mean = (log_proba / n_modalities).sum(axis=0)
+            dead = ~np.any(np.isfinite(mean), axis=1)
             if np.any(dead):
                 rows = np.flatnonzero(dead)
                 raise ValueError(
@@ -609,6 +611,8 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
                     "the posteriors is zero and cannot be normalised. Use fusion='noisy_or' "
                     "or 'mean', or modalities whose probabilities are never exactly 0."
                 )
+            with np.errstate(over="ignore"):  # -inf is the exact rounding
+                joint = n_modalities * _centred(mean)
             return adjust_logits(joint, output="log_proba")
         with np.errstate(divide="ignore"):  # a posterior of exactly 1 or 0
             fused = noisy_or(np.exp(log_proba), axis=0, class_axis=-1)
