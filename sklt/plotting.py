@@ -7,7 +7,8 @@ it as attributes and calls ``plot``, which draws on ``ax`` (a new figure when
 ``None``) and sets ``ax_`` and ``figure_``.
 
 - :class:`ReliabilityDisplay`: the multiclass top-label reliability diagram of
-  Hong et al. 2021 (LADE, Fig. 4), with the expected calibration error in the
+  Hong et al. 2021 (LADE, Fig. 4), or scikit-learn's positive-class calibration
+  curve (the default for a binary problem), with the calibration error in the
   legend;
 - :class:`AdjustmentCurveDisplay`: a validation score against the adjustment
   strength ``lam`` or ``tau`` (Tian et al. 2020, Fig. 2), from a tuner's

@@ -270,32 +270,61 @@ def _class_weight_vector(final, classes, n, s):
     return None
 
 
-def _frozen_source_prior(frozen, classes):
-    """The training prior a frozen model reports about itself, or None."""
-    inner = frozen.estimator
+def _reported_prior(model, classes):
+    """The prior a fitted model's scores are entangled with, when it says so; else None.
+
+    - an sklt corrector (or CV tuner): its outputs are
+      ``z / T + s (log p_t - log p_s)`` of scores entangled with ``p_s``, so they are
+      entangled with ``p_s^(1/T - s) * p_t^s`` (``p_t`` for ``s = T = 1``);
+    - a model with ``source_prior_`` (sklt's neural nets: the loss's entangled prior);
+    - naive Bayes: ``class_prior_`` or ``exp(class_log_prior_)`` (its ``priors`` /
+      ``fit_prior`` settings included), else ``class_count_``.
+    """
+    n_classes = len(classes)
+
+    def vector(value):
+        if value is None or np.ndim(value) != 1 or len(value) != n_classes:
+            return None
+        value = np.asarray(value, dtype=np.float64)
+        return value if np.all(np.isfinite(value)) and np.all(value >= 0) else None
+
+    if isinstance(model, _BasePriorCorrector) and hasattr(model, "target_prior_"):
+        source, target = vector(model.source_prior_), vector(model.target_prior_)
+        if source is None or target is None:
+            return None
+        strength, temperature = model._strength_temperature()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_prior = (1.0 / temperature - strength) * np.log(source)
+            log_prior = log_prior + (strength * np.log(target) if strength else 0.0)
+        log_prior = np.where(np.isnan(log_prior), -np.inf, log_prior)
+        if not np.any(np.isfinite(log_prior)):
+            return None
+        return np.exp(log_prior - np.max(log_prior))
     for attr in ("source_prior_", "class_prior_"):
-        value = getattr(inner, attr, None)
-        if value is not None and np.ndim(value) == 1 and len(value) == len(classes):
-            return np.asarray(value, dtype=np.float64)
-    value = getattr(inner, "class_count_", None)
-    if value is not None and np.ndim(value) == 1 and len(value) == len(classes):
-        return np.asarray(value, dtype=np.float64)
-    return None
+        value = vector(getattr(model, attr, None))
+        if value is not None:
+            return value
+    value = vector(getattr(model, "class_log_prior_", None))
+    if value is not None:
+        return np.exp(value - np.max(value))
+    return vector(getattr(model, "class_count_", None))
 
 
 def _training_prior(estimator, classes, y, sample_weight, fit_params):
     """Unnormalised training prior of a fitted inner model, and notes about it.
 
-    Returns ``(mass, notes)``: ``mass[c] = Σ_{i: y_i = c} w_i`` over the samples the
-    final classifier was fit on, ``w_i = sample_weight_i × class_weight[y_i]``;
-    ``notes`` holds ``over_sampled`` (the mass was read through an over-sampler).
+    Returns ``(mass, notes)``: the prior the final classifier reports
+    (:func:`_reported_prior`), else ``mass[c] = Σ_{i: y_i = c} w_i`` over the samples
+    it was fit on, ``w_i = sample_weight_i × class_weight[y_i]``; ``notes`` holds
+    ``over_sampled`` (the mass was read through an over-sampler).
     """
     notes = {"over_sampled": False}
     if isinstance(estimator, FrozenEstimator):
-        reported = _frozen_source_prior(estimator, classes)
-        if reported is not None:
-            return reported, notes
         final, samplers, _ = _final_classifier(estimator.estimator, {})
+        for model in (estimator.estimator, final):
+            reported = _reported_prior(model, classes)
+            if reported is not None:
+                return reported, notes
         n = s = class_counts(y, classes)
         if sample_weight is not None:
             s = class_counts(y, classes, sample_weight)
@@ -314,6 +343,9 @@ def _training_prior(estimator, classes, y, sample_weight, fit_params):
         )
         return s if factor is None else s * factor, notes
     final, samplers, params = _final_classifier(estimator, fit_params)
+    reported = _reported_prior(final, classes)
+    if reported is not None:
+        return reported, notes
     weights = params.get("sample_weight")
     if weights is not None and np.ndim(weights) != 1:
         weights = None
@@ -334,9 +366,10 @@ def _resolve_source_prior(spec, estimator, classes, y, sample_weight, fit_params
     classifier (see :func:`_training_prior`): ``p_s(c) ∝ Σ_{i: y_i = c} w_i`` with
     ``w_i = sample_weight_i × class_weight[y_i]`` over the samples it was fit on,
     following pipelines, imbalanced-learn samplers and ``class_weight`` (a dict,
-    ``"balanced"``). A frozen model's own report (``source_prior_``,
-    ``class_prior_``, ``class_count_``) comes first; otherwise the class
-    frequencies of ``y`` — with a warning, since its training data may differ.
+    ``"balanced"``). A model that reports the prior its scores are entangled with
+    (:func:`_reported_prior`: sklt's correctors and nets, naive Bayes) is taken at
+    its word. A frozen model that does not report one gets the class frequencies
+    of ``y`` — with a warning, since its training data may differ.
 
     ``fit_params`` are the parameters that reached the inner ``fit`` (where the
     sample weights the model saw are found, also as ``<step>__sample_weight`` of a
@@ -686,15 +719,20 @@ class LogitAdjuster(_BasePriorCorrector):
         Adjustment strength, ``tau >= 0``; 0 gives the inner model unchanged.
     source_prior : {"auto", "uniform"}, array-like of shape (n_classes,) or dict, default="auto"
         Prior the inner model's posteriors are entangled with. ``"auto"``: the
-        (``sample_weight``-weighted) class frequencies of the labels the inner
-        model was fit on, following imbalanced-learn samplers inside the inner
+        class prior of the model's weighted training distribution,
+        ``p_s(c) ∝ Σ_{i: y_i = c} sample_weight_i × class_weight[c]`` over the
+        samples its final classifier was fit on — following ``class_weight``
+        (a dict or ``"balanced"``, also on the last step of a pipeline),
+        ``sample_weight`` and imbalanced-learn samplers inside the inner
         pipeline; for a frozen model, its ``source_prior_``/``class_prior_`` if
-        it has one, else the frequencies of ``y`` with a warning. Every entry
-        must be positive.
+        it has one, else the frequencies of ``y`` with a warning. The rule in
+        full: :ref:`source-prior-auto`. Every entry must be positive.
     target_prior : {"uniform", "auto"}, array-like of shape (n_classes,) or dict, default="uniform"
         Prior to predict under. ``"uniform"`` minimises the balanced error;
         ``"auto"`` is the class frequencies of the ``y`` given to ``fit`` (use it
-        to correct a model fit on resampled data back to the original prior).
+        to correct a model fit with class weights or on resampled data back to
+        the original prior; after a sampler in an imbalanced-learn pipeline it
+        is the *resampled* prior: see :ref:`posthoc-pitfalls`).
 
     Attributes
     ----------
@@ -782,8 +820,10 @@ class PriorShiftClassifier(_BasePriorCorrector):
         Likelihood flattening (000 eq. 9): the log-posteriors are divided by
         ``T > 0`` before rebalancing; ``T > 1`` flattens (``delta = 1/T``).
     source_prior : {"auto", "uniform"}, array-like of shape (n_classes,) or dict, default="auto"
-        Prior the inner posteriors are entangled with; see
-        :class:`LogitAdjuster`. Every entry must be positive.
+        Prior the inner posteriors are entangled with; ``"auto"`` follows
+        ``class_weight``, ``sample_weight`` and samplers (see
+        :class:`LogitAdjuster` and :ref:`source-prior-auto`). Every entry must
+        be positive.
     target_prior : {"uniform", "auto"}, array-like of shape (n_classes,) or dict, default="uniform"
         Prior to predict under: uniform, the class frequencies of the ``y``
         given to ``fit`` (``"auto"``), weights in ``classes_`` order, or a dict

@@ -299,3 +299,45 @@ def test_corrector_as_stacking_base_warns_but_not_as_final_estimator():
         warnings.simplefilter("error")
         StackingClassifier([("lr", LogisticRegression())], final_estimator=LogitAdjuster(),
                            cv=3).fit(X3, Y3)
+
+
+# --------------------------------------------------------------------------- reported priors
+def test_a_model_that_reports_its_prior_is_taken_at_its_word():
+    from sklearn.naive_bayes import GaussianNB
+
+    clf = PriorShiftClassifier(GaussianNB(priors=[0.2, 0.3, 0.5])).fit(X3, Y3)
+    np.testing.assert_allclose(clf.source_prior_, [0.2, 0.3, 0.5])
+
+    class BalancedNet(LogisticRegression):
+        """Stands for an sklt net trained with a balanced loss (source_prior_ uniform)."""
+
+        def fit(self, X, y):
+            super().fit(X, y)
+            self.source_prior_ = np.full(len(self.classes_), 1 / len(self.classes_))
+            return self
+
+    clf = PriorShiftClassifier(make_pipeline(StandardScaler(), BalancedNet())).fit(X3, Y3)
+    np.testing.assert_allclose(clf.source_prior_, 1 / 3)
+
+
+@pytest.mark.parametrize("inner_params, expected", [
+    ({"tau": 1.0}, "target"),        # s = T = 1: entangled with the inner target prior
+    ({"tau": 0.0}, "source"),        # the identity: still the training prior
+])
+def test_a_nested_corrector_reports_the_prior_of_its_outputs(inner_params, expected):
+    inner = LogitAdjuster(LogisticRegression(), **inner_params)
+    outer = PriorShiftClassifier(inner, target_prior="auto").fit(X3, Y3)
+    freq = np.bincount(Y3) / len(Y3)
+    np.testing.assert_allclose(outer.source_prior_, 1 / 3 if expected == "target" else freq)
+    if expected == "target":  # corrected back: the plain model's probabilities again
+        plain = LogisticRegression().fit(X3, Y3)
+        np.testing.assert_allclose(outer.predict_proba(X3), plain.predict_proba(X3),
+                                   rtol=1e-6, atol=1e-9)
+
+
+def test_a_nested_flattening_corrector_reports_its_tempered_prior():
+    inner = PriorShiftClassifier(LogisticRegression(), lam=0.5, temperature=2.0)
+    outer = LogitAdjuster(inner).fit(X3, Y3)
+    freq = np.bincount(Y3) / len(Y3)
+    expected = freq ** (1 / 2.0 - 0.5) * (1 / 3) ** 0.5
+    np.testing.assert_allclose(outer.source_prior_, expected / expected.sum())
