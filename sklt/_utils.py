@@ -245,11 +245,20 @@ def _encode(y, classes, *, name="y", classes_name="classes", return_found=False)
 _STRATEGIES = ("uniform", "quantile")
 
 
+#: Bins of a calibration error or diagram: each costs a few float64 per column.
+_MAX_BINS = 1_000_000
+
+
 def _check_n_bins(n_bins):
     from numbers import Integral
 
     if not isinstance(n_bins, Integral) or isinstance(n_bins, bool) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
+    if n_bins > _MAX_BINS:
+        raise ValueError(
+            f"n_bins={n_bins} is too large: at most {_MAX_BINS:,} bins (the papers use 15 or "
+            "20; more bins than samples leave most of them empty)."
+        )
     return int(n_bins)
 
 

@@ -71,6 +71,10 @@ __all__ = [
 # scores that are not probabilities at all.
 _PROBA_SUM_TOL = 1e-3
 
+# The dense metrics hold a (n_classes, n_classes) int64 confusion matrix: 32,768 classes
+# take 8 GiB. Larger label indices are a mistake (unmapped labels), not a task.
+_MAX_DENSE_CLASSES = 1 << 15
+
 
 def _check_predicted_labels(y_true, y_pred):
     """Validate a pair of label vectors of one length and the same label type."""
@@ -275,7 +279,7 @@ def shot_accuracy(
     >>> shot_accuracy(y_true, y_pred, train_counts={"a": 150, "b": 50, "c": 5}, group="few")
     0.5
     """
-    if group is not None and group not in ("many", "medium", "few"):
+    if group is not None and not (isinstance(group, str) and group in ("many", "medium", "few")):
         raise ValueError(f"group must be None, 'many', 'medium' or 'few'; got {group!r}.")
     for name, value in (("many_threshold", many_threshold), ("few_threshold", few_threshold)):
         if not isinstance(value, Real) or isinstance(value, bool) or not value >= 0:
@@ -670,6 +674,12 @@ def segmentation_confusion_matrix(y_true, y_pred, *, n_classes=None, ignore_inde
                 f"{name} has class indices in [{lo}, {hi}]{extra} but they must lie in "
                 f"[0, {n_classes - 1}] for n_classes={n_classes}."
             )
+    if n_classes > _MAX_DENSE_CLASSES:
+        raise ValueError(
+            f"n_classes={n_classes} (the largest class index + 1 when not given) needs a "
+            f"{n_classes} x {n_classes} confusion matrix; at most {_MAX_DENSE_CLASSES} classes "
+            "are supported. Map the labels to consecutive indices first."
+        )
     # One bincount of the pair index t * K + p, in chunks so that the int64 temporaries
     # stay small for large label maps kept in uint8.
     flat = np.zeros(n_classes * n_classes, dtype=np.int64)

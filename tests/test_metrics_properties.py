@@ -186,8 +186,9 @@ def test_maximum_calibration_error_bounds_the_expected(data, n_bins):
 def test_calibration_errors_reject_bad_sample_weight_naming_it(data, weights):
     y_true, _, proba = data
     w = np.ones(len(y_true))
-    w[: len(weights)] = weights
-    bad = not np.all(np.isfinite(w)) or np.any(w < 0)
+    k = min(len(weights), len(w))
+    w[:k] = weights[:k]
+    bad = not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0)
     if bad:
         with pytest.raises(ValueError, match="sample_weight"):
             expected_calibration_error(y_true, proba, sample_weight=w)
@@ -245,3 +246,14 @@ def test_no_bare_loss_name_is_a_scorer(name):
     assert name not in get_scorer_names()
     with pytest.raises(ValueError, match=f"use 'neg_{name}'"):
         get_scorer(name)
+
+
+@SETTINGS
+@given(big=st.integers(1 << 15, 2**62))
+def test_huge_sizes_get_an_error_naming_them_not_a_memory_error(big):
+    with pytest.raises(ValueError, match="n_bins"):
+        expected_calibration_error([0, 1], [0.2, 0.7], n_bins=big * 64)
+    with pytest.raises(ValueError, match="n_classes"):
+        mean_iou([[0, big]], [[0, 1]])
+    with pytest.raises(ValueError, match="n_classes"):
+        mean_class_accuracy([[0, 1]], [[0, 1]], n_classes=big + 1)
