@@ -85,9 +85,7 @@ def _check_predicted_labels(y_true, y_pred):
             f"y_true has {y_true.shape[0]} samples but y_pred has {y_pred.shape[0]}; pass one "
             "prediction per sample."
         )
-    _check_label_kinds(
-        [("y_true", _unique_labels(y_true, "y_true")), ("y_pred", _unique_labels(y_pred, "y_pred"))]
-    )
+    _check_label_kinds([("y_true", y_true), ("y_pred", y_pred)])
     return y_true, y_pred
 
 

@@ -117,6 +117,7 @@ def _reliability_bins(y_true, y_prob, *, n_bins, strategy, pos_label, calibratio
             column = int(_encode([pos_label], classes, name="pos_label",
                                  classes_name="the classes")[0])
         pos_label = classes[column]
+        pos_label = pos_label.item() if hasattr(pos_label, "item") else pos_label
         scores, outcomes = proba[:, column], y_idx == column
     else:
         pred = np.argmax(proba, axis=1)

@@ -277,8 +277,9 @@ def _reported_prior(model, classes):
       ``z / T + s (log p_t - log p_s)`` of scores entangled with ``p_s``, so they are
       entangled with ``p_s^(1/T - s) * p_t^s`` (``p_t`` for ``s = T = 1``);
     - a model with ``source_prior_`` (sklt's neural nets: the loss's entangled prior);
-    - naive Bayes: ``class_prior_`` or ``exp(class_log_prior_)`` (its ``priors`` /
-      ``fit_prior`` settings included), else ``class_count_``.
+    - naive Bayes, discriminant analysis and the like: ``class_prior_``, ``priors_`` or
+      ``exp(class_log_prior_)`` (their ``priors`` / ``fit_prior`` settings included),
+      else ``class_count_``.
     """
     n_classes = len(classes)
 
@@ -300,7 +301,7 @@ def _reported_prior(model, classes):
         if not np.any(np.isfinite(log_prior)):
             return None
         return np.exp(log_prior - np.max(log_prior))
-    for attr in ("source_prior_", "class_prior_"):
+    for attr in ("source_prior_", "class_prior_", "priors_"):
         value = vector(getattr(model, attr, None))
         if value is not None:
             return value

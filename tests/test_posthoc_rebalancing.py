@@ -305,8 +305,12 @@ def test_corrector_as_stacking_base_warns_but_not_as_final_estimator():
 def test_a_model_that_reports_its_prior_is_taken_at_its_word():
     from sklearn.naive_bayes import GaussianNB
 
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
     clf = PriorShiftClassifier(GaussianNB(priors=[0.2, 0.3, 0.5])).fit(X3, Y3)
     np.testing.assert_allclose(clf.source_prior_, [0.2, 0.3, 0.5])
+    clf = PriorShiftClassifier(LinearDiscriminantAnalysis(priors=[0.5, 0.3, 0.2])).fit(X3, Y3)
+    np.testing.assert_allclose(clf.source_prior_, [0.5, 0.3, 0.2])
 
     class BalancedNet(LogisticRegression):
         """Stands for an sklt net trained with a balanced loss (source_prior_ uniform)."""
