@@ -160,7 +160,7 @@ def test_reliability_constructor_data_are_checked_before_drawing(n_bins, cut):
     plt.close("all")  # one figure per example
     edges = np.linspace(0, 1, n_bins + 1)
     good = np.full(n_bins, 0.5)
-    ReliabilityDisplay(edges, good, good, list(np.ones(n_bins)), 0.1).plot()  # lists are fine
+    ReliabilityDisplay(edges, good, good, list(np.ones(n_bins)), 0.1).plot(show_counts=True)
     for kwargs, match in [
         ({"prob_true": good[:-cut] if cut < n_bins else []}, "prob_true has"),
         ({"counts": np.ones(n_bins + cut)}, "counts has"),
