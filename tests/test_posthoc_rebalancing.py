@@ -303,9 +303,8 @@ def test_corrector_as_stacking_base_warns_but_not_as_final_estimator():
 
 # --------------------------------------------------------------------------- reported priors
 def test_a_model_that_reports_its_prior_is_taken_at_its_word():
-    from sklearn.naive_bayes import GaussianNB
-
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.naive_bayes import GaussianNB
 
     clf = PriorShiftClassifier(GaussianNB(priors=[0.2, 0.3, 0.5])).fit(X3, Y3)
     np.testing.assert_allclose(clf.source_prior_, [0.2, 0.3, 0.5])
