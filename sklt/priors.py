@@ -11,10 +11,11 @@ Weights are normalised to sum to one. Everything in sklt that needs a prior goes
 through :func:`check_prior`, so every estimator reports bad priors the same way.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
+
+from ._utils import _encode
 
 __all__ = [
     "check_prior",
@@ -116,29 +117,6 @@ def _normalise(values):
     return values / total
 
 
-def _label_positions(y, classes):
-    """Position of each label of ``y`` in ``classes`` (any order); unknown labels raise."""
-    try:
-        sorter = np.argsort(classes, kind="stable")
-        pos = np.searchsorted(classes, y, sorter=sorter)
-    except TypeError as exc:
-        raise ValueError(
-            f"y has labels of type {y.dtype} that cannot be compared with classes "
-            f"{_format_classes(classes)}; the labels of y must be among classes."
-        ) from exc
-    pos = sorter[np.clip(pos, 0, len(classes) - 1)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # elementwise comparison of types
-        match = classes[pos] == y
-    unknown = ~np.asarray(match, dtype=bool) if np.ndim(match) else np.ones(len(y), bool)
-    if np.any(unknown):
-        raise ValueError(
-            f"y contains labels {_format_classes(np.unique(y[unknown]))} that are not in "
-            f"classes {_format_classes(classes)}."
-        )
-    return pos
-
-
 def _weighted_counts(y, classes, sample_weight):
     """``(counts, scale)``: class sums of ``sample_weight / scale``, in ``classes`` order.
 
@@ -153,7 +131,7 @@ def _weighted_counts(y, classes, sample_weight):
         weights = _check_sample_weight(sample_weight, y.shape[0])
     if y.size == 0:
         return np.zeros(len(classes)), 1.0
-    idx = _label_positions(y, classes)
+    idx = _encode(y, classes, name="y", classes_name="classes")
     counts = np.bincount(idx, weights=weights, minlength=len(classes)).astype(np.float64)
     if weights is not None and not np.all(np.isfinite(counts)):
         scale = weights.max()

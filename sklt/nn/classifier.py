@@ -15,6 +15,7 @@ from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, Print
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_numpy, to_tensor
 
+from sklt._utils import _encode
 from sklt.adjust import adjust_logits
 from sklt.nn.losses import _BASE_LOSSES, ClassBalancedLoss, LongTailLoss
 from sklt.nn.modules import MLP
@@ -291,17 +292,7 @@ class LongTailClassifier(NeuralNetClassifier):
         return X, y_enc
 
     def _encode(self, y):
-        classes = np.asarray(self.classes_)
-        sorter = np.argsort(classes, kind="stable")
-        pos = np.clip(np.searchsorted(classes, y, sorter=sorter), 0, len(classes) - 1)
-        idx = sorter[pos]
-        unknown = classes[idx] != y
-        if np.any(unknown):
-            raise ValueError(
-                f"y contains labels {_format_classes(np.unique(y[unknown]))} that are not in "
-                f"the classes {_format_classes(classes)}."
-            )
-        return idx.astype(np.int64)
+        return _encode(y, self.classes_, name="y", classes_name="the classes").astype(np.int64)
 
     def check_data(self, X, y):
         """Data is validated and labels encoded in :meth:`fit` already."""

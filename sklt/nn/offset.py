@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sklt._utils import _encode
 from sklt.nn.losses import LongTailLoss
 
 __all__ = [
@@ -433,12 +434,7 @@ def _encode_labels(net, y):
     classes = getattr(_unwrap_net(net), "classes_", None)
     if classes is None:
         return y.astype(np.int64)
-    classes = np.asarray(classes)
-    sorter = np.argsort(classes, kind="stable")  # classes_ need not be sorted
-    idx = sorter[np.clip(np.searchsorted(classes, y, sorter=sorter), 0, len(classes) - 1)]
-    if np.any(classes[idx] != y):
-        raise ValueError(f"y contains labels that are not in the classes {classes.tolist()}.")
-    return idx
+    return _encode(y, classes, name="y", classes_name="the classes")  # any order of classes_
 
 
 def empirical_offsets(net, X, y):
