@@ -122,12 +122,18 @@ class LongTailClassifier(NeuralNetClassifier):
     criterion : str, LongTailLoss class or torch.nn.Module, default="cross_entropy"
         ``"cross_entropy"``, ``"logit_adjusted"``, ``"balanced_softmax"``,
         ``"bayias"``, ``"lade"``, ``"ldam"``, ``"focal"``, ``"class_balanced"``
-        or ``"estimated_offset"`` (with ``module=EstimatedOffsetHead``, see
-        :mod:`sklt.nn.offset`), or a class. sklt loss classes receive
-        ``class_counts`` (counted from ``y`` at fit); hyperparameters go in
-        ``criterion__*`` (``criterion__tau``, ``criterion__gamma``, ...) and are
-        validated at fit. A hyperparameter of another sklt loss is ignored
-        (so one grid can span several losses); an unknown name is an error.
+        or ``"estimated_offset"`` (the module is then wrapped in an
+        :class:`~sklt.nn.EstimatedOffsetHead` unless it is one: the head
+        replaces the last linear layer of an :class:`~sklt.nn.MLP` or
+        :class:`~sklt.nn.CNN1d` and takes any other module's output as its
+        features, see :mod:`sklt.nn.offset`), or a class. sklt loss classes
+        receive ``class_counts`` (counted from ``y`` at fit, weighted by
+        ``sample_weight``); hyperparameters go in ``criterion__*``
+        (``criterion__tau``, ``criterion__gamma``, ``criterion__form``, ...) and
+        are validated at fit. A hyperparameter of another sklt loss is ignored
+        (so one grid can span several losses); an unknown name is an error. A
+        dict ``criterion__target_prior={label: weight}`` (Bayias) is mapped onto
+        the classes.
     target_prior : None, "uniform", array-like of shape (n_classes,) or dict, default=None
         Prior to predict under. ``None``: the logits as trained. Otherwise
         ``log p_t - log(entangled prior of the loss)`` is added to the logits at
@@ -141,9 +147,11 @@ class LongTailClassifier(NeuralNetClassifier):
         ``partial_fit`` calls) and returns ``None`` (no mixing) or
         ``(X_mixed, Y_soft)`` with ``Y_soft`` an ``(N, K)`` float tensor of
         soft targets, given to the criterion instead of the labels. Used in
-        training steps only. Its parameters are reachable as
-        ``augmentation__*`` (``set_params``, ``GridSearchCV``); a copy is used,
-        as ``augmentation_``.
+        training steps only. With ``fit(..., sample_weight=w)`` it is also given
+        ``sample_weight`` (the batch's weights) and must return the mixed
+        samples' weights as a third element (sklt's augmentations do). Its
+        parameters are reachable as ``augmentation__*`` (``set_params``,
+        ``GridSearchCV``); a copy is used, as ``augmentation_``.
     optimizer : torch optimizer class, default=torch.optim.Adam
     lr : float, default=0.01
     max_epochs : int, default=20
@@ -152,7 +160,11 @@ class LongTailClassifier(NeuralNetClassifier):
         No internal validation split by default: skorch's stratified
         ``ValidSplit(5)`` fails when a class has fewer than 5 samples, which is
         common in long-tailed data. Pass e.g. ``skorch.dataset.ValidSplit(0.1)``
-        to get ``valid_loss`` and ``valid_acc``.
+        to get ``valid_loss`` and ``valid_acc``. Callbacks that read validation
+        scores (``EarlyStopping()``, whose default monitor is ``valid_loss``,
+        ``Checkpoint()``, ``EpochScoring(...)`` on the validation set) raise a
+        ``ValueError`` at fit without a split, saying so; scoring callbacks
+        compare ``predict`` with the original labels.
     verbose : int, default=0
     classes : array-like or None, default=None
         The class labels; ``None`` infers them from ``y``. Classes absent from
@@ -166,15 +178,21 @@ class LongTailClassifier(NeuralNetClassifier):
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... (skorch's ``device``).
     **kwargs
         Every other :class:`skorch.NeuralNet` parameter (``callbacks``,
-        ``iterator_train__*``, ``optimizer__*``, ...). ``iterator_train__shuffle``
-        defaults to True.
+        ``iterator_train__*``, ``optimizer__*``, ``warm_start``, ...).
+        ``iterator_train__shuffle`` defaults to True. ``predict_nonlinearity``
+        must stay ``"auto"`` (anything else is a ``ValueError``):
+        :meth:`predict_proba` is always the softmax of the adjusted logits. With
+        ``warm_start=True``, ``fit`` continues training the network on data
+        with the same classes and sample shape (a change is a ``ValueError``)
+        and the loss follows the new class counts.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     class_counts_ : ndarray of shape (n_classes,)
-        Training samples per class (of the ``y`` given to ``fit``).
+        Training samples per class (of the ``y`` given to ``fit``; the sums of
+        the sample weights per class when ``sample_weight`` is given).
     source_prior_ : ndarray of shape (n_classes,)
         The prior that :meth:`predict_proba`'s posteriors are entangled with:
         the loss's entangled prior (class frequencies for cross-entropy, focal
@@ -192,12 +210,19 @@ class LongTailClassifier(NeuralNetClassifier):
     Notes
     -----
     ``predict_proba`` is the softmax of the (adjusted) logits whatever the loss
-    (skorch's ``predict_nonlinearity`` is not used); LDAM's logit scale is
-    applied. Inputs are numeric arrays (float64 is cast to float32); ``X`` and
-    ``y`` are validated with scikit-learn's helpers (NaN is an error).
-    Models save and load with pickle and skorch's ``save_params`` /
-    ``load_params`` (initialize the new net with ``classes`` and the module
-    size arguments, e.g. ``module__input_dim``, before loading).
+    (skorch's ``predict_nonlinearity`` stays ``"auto"``); LDAM's logit scale is
+    applied. ``predict_proba`` and ``predict_log_proba`` are float64 (computed
+    from the network's float32 logits), floored at 2.2e-308 and ``log`` of it,
+    so that they are finite and ``predict_log_proba = log(predict_proba)``;
+    ``predict`` is their argmax. Inputs are numeric arrays (float64 is cast to
+    float32: values beyond float32's range are an error); ``X`` and ``y`` are
+    validated with scikit-learn's helpers (NaN is an error). A training loss or
+    network weights that become NaN or infinite (divergence) raise a
+    ``ValueError``. Models save and load with pickle and skorch's
+    ``save_params`` / ``load_params``, also with ``use_safetensors=True``
+    (``pip install "sklt[nn]"`` installs safetensors; initialize the new net
+    with ``classes`` and the module size arguments, e.g.
+    ``module__input_dim``, before loading).
 
     Examples
     --------
@@ -214,6 +239,9 @@ class LongTailClassifier(NeuralNetClassifier):
     array([90., 10.])
     >>> net.predict_proba(X[:1]).shape
     (1, 2)
+    >>> w = np.where(y == "rare", 9.0, 1.0)  # per-sample weights
+    >>> net.fit(X, y, sample_weight=w).class_counts_
+    array([90., 90.])
     """
 
     prefixes_ = NeuralNetClassifier.prefixes_ + ["augmentation"]
