@@ -382,6 +382,11 @@ class LongTailClassifier(NeuralNetClassifier):
             if classes is None and self.classes is not None and len(self.classes):
                 classes = self.classes
             classes = np.unique(y) if classes is None else np.asarray(classes)
+            if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
+                raise ValueError(
+                    f"classes must be a 1-D array of distinct labels; got "
+                    f"{_format_classes(classes.ravel())}."
+                )
             if len(classes) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs at least 2 classes; got 1 class "
@@ -669,10 +674,12 @@ class LongTailClassifier(NeuralNetClassifier):
                 "feature size is read from one forward pass: fit the classifier first."
             )
         was_training = module_.training
+        param = next(module_.parameters(), None)
+        device = param.device if param is not None else torch.device("cpu")
         module_.eval()
         try:
             with torch.no_grad():
-                out = module_(torch.zeros((2, *shape)))
+                out = module_(torch.zeros((2, *shape), device=device))
         finally:
             module_.train(was_training)
         if not torch.is_tensor(out) or out.ndim != 2:

@@ -33,7 +33,7 @@ from sklearn.utils import check_array
 from torch import nn
 
 from sklt.nn._validation import (
-    F32_MAX,
+    MAX_LOSS_WEIGHT,
     check_finite_float32,
     check_int,
     check_labels,
@@ -59,7 +59,7 @@ def _check_size(value, name, *, hint=""):
 
 
 def _check_nonneg(value, name):
-    return check_real(value, name, low=0.0, high=F32_MAX)
+    return check_real(value, name, low=0.0, high=MAX_LOSS_WEIGHT)
 
 
 class _Trunk(nn.Module):
@@ -284,9 +284,9 @@ class EstimatedOffsetLoss(LongTailLoss):
     class_counts : array-like of shape (n_classes,)
         Training samples per class.
     lambda_center : float, default=1.0
-        Weight of the centre loss, ``>= 0``.
+        Weight of the centre loss, in ``[0, 1e6]``.
     lambda_uniform : float, default=1.0
-        Weight of the uniform constraint, ``>= 0``.
+        Weight of the uniform constraint, in ``[0, 1e6]``.
 
     Notes
     -----
