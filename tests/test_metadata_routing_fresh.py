@@ -3,8 +3,9 @@ imbalanced-learn.
 
 Importing imbalanced-learn adds ``fit_resample`` to scikit-learn's routing method lists;
 routing requests created before that import then break (``'MetadataRequest' object has no
-attribute 'fit_resample'``). sklt must never trigger that import in the middle of a
-session. The rest of the test suite imports imbalanced-learn at collection time and so
+attribute 'fit_resample'``). sklt imports imbalanced-learn with ``import sklt``, so that it
+never triggers that import in the middle of a session (not in fit, not in a
+scorer). The rest of the test suite imports imbalanced-learn at collection time and so
 cannot see this: the script below runs in its own interpreter.
 """
 
@@ -26,7 +27,8 @@ SCRIPT = textwrap.dedent(
 
     from sklt import LogitAdjuster, LogitAdjusterCV, PriorShiftClassifier, PriorShiftClassifierCV
 
-    assert "imblearn" not in sys.modules, "import sklt imported imbalanced-learn"
+    assert "imblearn" in sys.modules, "import sklt must import imbalanced-learn up front"
+    from sklt.metrics import get_scorer
 
     X, y = make_classification(n_samples=300, n_classes=3, n_informative=4,
                                weights=[0.7, 0.2, 0.1], random_state=0)
@@ -60,6 +62,11 @@ SCRIPT = textwrap.dedent(
             res = cross_validate(est, X, y, cv=3, scoring=scorer(),
                                  params={"sample_weight": w})
             assert len(res["test_score"]) == 3
+            # sklt's own scorers (the G-mean uses imbalanced-learn) under routing
+            gmean = get_scorer("geometric_mean").set_score_request(sample_weight=True)
+            res = cross_validate(est, X, y, cv=3, scoring=gmean,
+                                 params={"sample_weight": w})
+            assert np.all(np.isfinite(res["test_score"]))
     print("routing ok")
     """
 )
