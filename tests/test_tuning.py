@@ -550,7 +550,7 @@ def test_a_user_grid_whose_best_is_on_an_edge_is_a_warning():
 def test_a_score_constant_over_the_grid_is_a_warning_naming_the_scorer():
     Xb, yb = _binary_imbalanced(n=600)
     with pytest.warns(UserWarning, match="score 'roc_auc' is the same for every value of taus"):
-        tuner = LogitAdjusterCV(scoring="roc_auc", store_cv_results=True).fit(Xb, yb)
+        tuner = LogitAdjusterCV(scoring="roc_auc").fit(Xb, yb)
     assert tuner.best_tau_ == 1.0  # the theory value, not 0
     assert tuner.taus_.max() == _MAX_STRENGTH  # a flat score is followed to the cap
 
