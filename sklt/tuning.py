@@ -606,9 +606,11 @@ class _StrengthCurve:
         return score[-1] == score[finite].max()
 
     # -- choice --------------------------------------------------------------------
-    def choose(self, tie_rule, *, name, scorer_name, user_grid):
+    def choose(self, tie_rule, *, name, scorer_name, user_grid, grid_name=None,
+               default_hint="pass a number of values: the default range is extended "
+               "automatically"):
         """Apply the tie rule; warn about NaN scores, constant scores and edges."""
-        grid_name = name + "s"
+        grid_name = name + "s" if grid_name is None else grid_name
         score = np.where(self.evaluated, self.score, np.nan)
         failed = self.evaluated & ~np.isfinite(score)
         if not np.isfinite(score).any():
@@ -657,8 +659,7 @@ class _StrengthCurve:
                 warnings.warn(
                     f"The best score is at the largest value of {grid_name} "
                     f"({self.values[-1]:g}): the score may keep rising beyond it. Extend "
-                    f"{grid_name} (or pass a number of values: the default range is extended "
-                    "automatically).",
+                    f"{grid_name} (or {default_hint}).",
                     UserWarning,
                     stacklevel=4,
                 )
