@@ -550,6 +550,7 @@ def adjustment_curve(
     scoring="balanced_accuracy",
     cv=5,
     tie_rule="se",
+    tie_break="middle",
 ):
     """Score a fitted model over a grid of its correction strength, without refitting.
 
@@ -599,9 +600,11 @@ def adjustment_curve(
         Folds of ``X`` whose scores give the standard error of ``tie_rule="se"``
         (an int: stratified folds that hold out every sample once).
     tie_rule : "se", float or None, default="se"
-        As in :class:`~sklt.LogitAdjusterCV`: among the values within one
-        standard error (or this tolerance) of the best score, the one closest
-        to 1; ``None``: the best score, the smallest value on ties.
+        As in :class:`~sklt.LogitAdjusterCV`: the plateau of values within one
+        paired standard error (or this tolerance) of the best score; ``None``:
+        the best score, the smallest value on ties.
+    tie_break : {"middle", "closest_to_one"}, default="middle"
+        The value chosen on the plateau, as in :class:`~sklt.LogitAdjusterCV`.
 
     Returns
     -------
@@ -651,6 +654,10 @@ def adjustment_curve(
     if not (tie_rule is None or tie_rule == "se"
             or (isinstance(tie_rule, Real) and not isinstance(tie_rule, bool) and tie_rule >= 0)):
         raise ValueError(f"tie_rule must be 'se', a number >= 0 or None; got {tie_rule!r}.")
+    if tie_break not in ("middle", "closest_to_one"):
+        raise ValueError(
+            f"tie_break must be 'middle' or 'closest_to_one'; got {tie_break!r}."
+        )
     X, y = indexable(X, y)
     y = column_or_1d(y)
     if _num_samples(X) == 0:
@@ -664,7 +671,8 @@ def adjustment_curve(
         )
         curve.search(grid, "grid", extend=default)
         name = param_name.rsplit("__", 1)[-1]
-        choice = curve.choose(tie_rule, name=name, scorer_name=_scorer_name(scoring, scorer),
+        choice = curve.choose(tie_rule, tie_break, name=name,
+                              scorer_name=_scorer_name(scoring, scorer),
                               user_grid=not default, grid_name="param_range",
                               default_hint="leave param_range=None: the default range is "
                               "extended automatically")

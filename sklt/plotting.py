@@ -758,6 +758,7 @@ class AdjustmentCurveDisplay:
         scoring="balanced_accuracy",
         cv=5,
         tie_rule="se",
+        tie_break="middle",
         name=None,
         ax=None,
         show_best=True,
@@ -800,6 +801,8 @@ class AdjustmentCurveDisplay:
             ``tie_rule="se"``.
         tie_rule : "se", float or None, default="se"
             Near-ties, as in :class:`sklt.LogitAdjusterCV`.
+        tie_break : {"middle", "closest_to_one"}, default="middle"
+            The value chosen among near-ties, as in :class:`sklt.LogitAdjusterCV`.
         name : str, default=None
             Name for the legend; default: the estimator's class name.
         ax : matplotlib Axes, default=None
@@ -833,7 +836,7 @@ class AdjustmentCurveDisplay:
 
         curve = adjustment_curve(estimator, X, y, param_name=param_name,
                                  param_range=param_range, scoring=scoring, cv=cv,
-                                 tie_rule=tie_rule)
+                                 tie_rule=tie_rule, tie_break=tie_break)
         name = type(estimator).__name__ if name is None else name
         disp = cls(
             curve.param_range,

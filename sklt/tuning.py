@@ -170,16 +170,35 @@ def _standard_error(fold_scores):
     return float(finite.std(ddof=1) / np.sqrt(finite.size))
 
 
-def _choose(values, score, fold_scores, tie_rule, reference=_REFERENCE_STRENGTH):
+def _tie_tolerance(fold_scores, top, i, tie_rule):
+    """How far below the best score value ``i`` may score and still be tied with it.
+
+    ``"se"``: one standard error of the *paired* per-fold difference between the
+    best value and this one, ``std_f(s_f(top) - s_f(i), ddof=1) / sqrt(n_f)``
+    over the folds where both are finite (0 with fewer than two): folds that
+    are hard for every value (a rare class with one held-out sample) cancel
+    out, so a value is tied only if the folds do not agree that it is worse.
+    ``"se_unpaired"`` (for the benchmarks' ablation): the standard error of the
+    best value's per-fold scores. A number: itself.
+    """
+    if not isinstance(tie_rule, str):
+        return float(tie_rule)
+    if tie_rule == "se_unpaired":
+        return _standard_error(fold_scores[:, top])
+    return _standard_error(fold_scores[:, top] - fold_scores[:, i])
+
+
+def _choose(values, score, tolerance_of, tie_rule, tie_break="middle",
+            reference=_REFERENCE_STRENGTH):
     """The grid index a tuner picks, by the tie rule, among the finite scores.
 
     ``tie_rule=None``: the best score, the smallest value on an exact tie (the
-    choice of :class:`~sklearn.model_selection.GridSearchCV`). Otherwise every
-    value whose score is within a tolerance of the best is tied with it, and the
-    tie goes to the value closest to ``reference`` (then to the smaller value);
-    the tolerance is one standard error of the best value's score over the folds
-    (``"se"``: ``std(ddof=1) / sqrt(n_splits)`` of its per-fold scores; 0 with a
-    single split) or the given number.
+    choice of :class:`~sklearn.model_selection.GridSearchCV`). Otherwise the
+    *plateau* of the best score is the contiguous run of grid values around it
+    whose scores are below the best by at most their tolerance
+    (``tolerance_of(i)``), and ``tie_break`` picks one of them: ``"middle"``,
+    the value nearest the middle of the plateau's range, or ``"closest_to_one"``,
+    the value closest to ``reference`` (on equal distances, the smaller value).
 
     Parameters
     ----------
@@ -187,12 +206,15 @@ def _choose(values, score, fold_scores, tie_rule, reference=_REFERENCE_STRENGTH)
         Sorted grid.
     score : ndarray of shape (n_values,)
         The score to maximise; NaN for values not scored or not selectable.
-    fold_scores : ndarray of shape (n_splits, n_values)
-        Per-fold scores (for ``"se"``).
+    tolerance_of : callable
+        ``tolerance_of(i)``: the tolerance of value ``i`` (evaluated lazily,
+        only along the plateau and at its two ends).
     tie_rule : "se", float or None
+        ``None`` disables the plateau (see above).
+    tie_break : {"middle", "closest_to_one"}
         See above.
     reference : float
-        Value preferred among ties.
+        The value ``"closest_to_one"`` prefers.
 
     Returns
     -------
@@ -200,25 +222,42 @@ def _choose(values, score, fold_scores, tie_rule, reference=_REFERENCE_STRENGTH)
         Index of the chosen value.
     top : int
         Index of the best score (first on ties).
-    tolerance : float
-        The tolerance used.
+    tolerance : ndarray of shape (n_values,)
+        The tolerance of each value examined (NaN elsewhere).
     tied : ndarray of bool of shape (n_values,)
-        Values within the tolerance of the best.
+        The plateau.
     """
+    n = len(values)
     finite = np.isfinite(score)
     top_score = score[finite].max()
     top = int(np.flatnonzero(finite & (score == top_score))[0])
+    tolerance = np.full(n, np.nan)
     if tie_rule is None:
-        return top, top, 0.0, finite & (score == top_score)
-    if isinstance(tie_rule, str):  # "se"
-        tolerance = _standard_error(fold_scores[:, top])
-    else:
-        tolerance = float(tie_rule)
+        return top, top, np.zeros(n), finite & (score == top_score)
     # a relative epsilon keeps exact ties tied across floating-point paths
-    tied = finite & (score >= top_score - tolerance - 1e-12 * max(1.0, abs(top_score)))
-    candidates = np.flatnonzero(tied)
-    order = np.lexsort((values[candidates], np.abs(values[candidates] - reference)))
-    return int(candidates[order[0]]), top, tolerance, tied
+    eps = 1e-12 * max(1.0, abs(top_score))
+
+    def tied_with_top(i):
+        if not finite[i]:
+            return False
+        tolerance[i] = tolerance_of(i)
+        return score[i] >= top_score - tolerance[i] - eps
+
+    tolerance[top] = 0.0
+    lo = hi = top
+    while lo > 0 and tied_with_top(lo - 1):
+        lo -= 1
+    while hi < n - 1 and tied_with_top(hi + 1):
+        hi += 1
+    plateau = np.arange(lo, hi + 1)
+    if tie_break == "middle":
+        target = 0.5 * (values[lo] + values[hi])
+    else:
+        target = reference
+    chosen = int(plateau[np.argmin(np.abs(values[plateau] - target))])  # first: the smaller
+    tied = np.zeros(n, dtype=bool)
+    tied[plateau] = True
+    return chosen, top, tolerance, tied
 
 
 def _scorer_name(scoring, scorer):
@@ -417,8 +456,8 @@ def _held_out_scores(corrector, X, y, splits, *, fit_params=None, n_jobs=None,
     indices = np.concatenate(test_sets)
     fold = np.repeat(np.arange(len(splits)), [len(test) for test in test_sets])
     if isinstance(corrector._get_estimator(), FrozenEstimator):
+        # the frozen model's classes; the validation labels may lack a rare one
         final = clone(corrector).fit(X, y, **fit_params)
-        _check_fold_classes(final, classes)
         all_scores = _inner_log_scores(final.estimator_, X)
         n = len(splits)
         return _HeldOutScores(
@@ -606,7 +645,8 @@ class _StrengthCurve:
         return score[-1] == score[finite].max()
 
     # -- choice --------------------------------------------------------------------
-    def choose(self, tie_rule, *, name, scorer_name, user_grid, grid_name=None,
+    def choose(self, tie_rule, tie_break="middle", *, name, scorer_name, user_grid,
+               grid_name=None,
                default_hint="pass a number of values: the default range is extended "
                "automatically"):
         """Apply the tie rule; warn about NaN scores, constant scores and edges."""
@@ -640,12 +680,20 @@ class _StrengthCurve:
                 UserWarning,
                 stacklevel=4,
             )
-            index, top, tolerance, tied = _choose(self.values, score, self.fold_scores,
-                                                  np.inf)
-            return _Choice(index, top, 0.0, tied)
-        if tie_rule == "se":  # the standard error needs the best value's per-fold scores
-            self._evaluate_folds(int(np.flatnonzero(score == np.nanmax(score))[0]))
-        index, top, tolerance, tied = _choose(self.values, score, self.fold_scores, tie_rule)
+            index, top, tolerance, tied = _choose(self.values, score, lambda i: np.inf,
+                                                  np.inf, "closest_to_one")
+            return _Choice(index, top, np.zeros(len(score)), tied)
+
+        top_index = int(np.flatnonzero(score == np.nanmax(score))[0])
+
+        def tolerance_of(i):  # per-fold scores only where the plateau needs them
+            if isinstance(tie_rule, str):
+                self._evaluate_folds(top_index)
+                self._evaluate_folds(i)
+            return _tie_tolerance(self.fold_scores, top_index, i, tie_rule)
+
+        index, top, tolerance, tied = _choose(self.values, score, tolerance_of, tie_rule,
+                                              tie_break)
         top_score = score[top]
         if getattr(self, "capped", False) and not user_grid:
             warnings.warn(
@@ -679,6 +727,35 @@ def _format_values(values, limit=8):
     return "[" + shown + (", ...]" if len(values) > limit else "]")
 
 
+def _tune_strength(held_out, estimator, X, y, scorer, *, grid, extend=False,
+                   settings=lambda value: (float(value), 1.0), cv_score="pooled",
+                   tie_rule="se", tie_break="middle", search="grid", score_params=None,
+                   all_folds=False,
+                   name="tau", scorer_name="the scorer"):
+    """Choose a correction strength on stored held-out scores: the tuners' whole rule.
+
+    Scores ``grid`` (all of it, or a peak search) on the held-out log-scores of
+    :func:`_held_out_scores` without any refit, extends the range while the
+    best score is on its upper edge when ``extend``, and applies ``tie_rule``,
+    with the tuners' warnings. ``settings`` maps a grid value to the
+    ``(strength, temperature)`` of :func:`~sklt.adjust.adjust_logits`.
+
+    Returns
+    -------
+    curve : _StrengthCurve
+        Grid (extension included), pooled and per-fold scores.
+    choice : _Choice
+        ``index`` (chosen), ``top`` (best score), ``tolerance``, ``tied``.
+    """
+    grid_scorer = _GridScorer(estimator, held_out, X, y, score_params or {}, scorer)
+    curve = _StrengthCurve(grid_scorer, settings, pooled=cv_score == "pooled",
+                           all_folds=all_folds)
+    curve.search(np.asarray(grid, dtype=float), search, extend=extend)
+    choice = curve.choose(tie_rule, tie_break, name=name, scorer_name=scorer_name,
+                          user_grid=not extend)
+    return curve, choice
+
+
 # --------------------------------------------------------------------------- estimators
 class _BasePriorCorrectorCV(_BasePriorCorrector):
     """Shared machinery of the CV tuners: subclasses name the grid and the corrector."""
@@ -696,6 +773,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         "search": [StrOptions({"grid", "peak"})],
         "cv_score": [StrOptions({"pooled", "mean"})],
         "tie_rule": [StrOptions({"se"}), Interval(Real, 0, None, closed="left"), None],
+        "tie_break": [StrOptions({"middle", "closest_to_one"})],
         "scoring": [str, callable, None],
         "cv": ["cv_object", Interval(RealNotInt, 0.0, 1.0, closed="neither")],
         "refit": ["boolean"],
@@ -812,10 +890,13 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         held_out = _held_out_scores(self._make_corrector(), X, y, splits,
                                     fit_params=fit_params, n_jobs=self.n_jobs,
                                     keep_estimators=not self.refit and not frozen)
-        curve = _StrengthCurve(_GridScorer(estimator, held_out, X, y, score_params, scorer),
-                               self._settings, pooled=self.cv_score == "pooled",
-                               all_folds=self.store_cv_results)
-        curve.search(grid, self.search, extend=default_grid)
+        curve, choice = _tune_strength(
+            held_out, estimator, X, y, scorer, grid=grid, extend=default_grid,
+            settings=self._settings, cv_score=self.cv_score, tie_rule=self.tie_rule,
+            tie_break=self.tie_break,
+            search=self.search, score_params=score_params, all_folds=self.store_cv_results,
+            name=self._param_name, scorer_name=_scorer_name(self.scoring, scorer),
+        )
         if frozen:
             final = held_out.final
         elif self.refit:
@@ -823,9 +904,6 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         else:
             final = held_out.estimators[0]
 
-        choice = curve.choose(self.tie_rule, name=self._param_name,
-                              scorer_name=_scorer_name(self.scoring, scorer),
-                              user_grid=not default_grid)
         for attr in ("estimator_", "classes_", "n_features_in_", "feature_names_in_",
                      "source_prior_", "target_prior_"):
             if hasattr(final, attr):
@@ -891,13 +969,22 @@ _COMMON_PARAMS_DOC = """
         :class:`~sklearn.model_selection.GridSearchCV` scores. Both are kept
         in ``cv_results_``.
     tie_rule : "se", float or None, default="se"
-        Stable choice among near-ties. ``"se"``: the values whose score is
-        within one standard error of the best score (the standard deviation of
-        the best value's per-fold scores over ``sqrt(n_splits)``; 0 with a
-        single split) are tied with it, and the one closest to 1 is chosen (the
-        Bayes rule for a calibrated model; then the smaller value). A number:
-        that tolerance instead of the standard error. ``None``: the best score,
-        the smallest value on an exact tie (GridSearchCV's choice).
+        Stable choice among near-ties. The *plateau* of the best score is the
+        contiguous run of grid values around it whose scores are below the best
+        by at most a tolerance, and ``tie_break`` picks one of them. ``"se"``:
+        the tolerance of a value is one standard error of its difference to
+        the best, estimated from the paired per-fold scores
+        (``std(s_f(best) - s_f(value), ddof=1) / sqrt(n_splits)``; 0 with a
+        single split), so a value is kept only if the folds do not agree that
+        it is worse. A number: that tolerance for every value. ``None``: no
+        plateau; the best score, the smallest value on an exact tie
+        (GridSearchCV's choice).
+    tie_break : {"middle", "closest_to_one"}, default="middle"
+        The value chosen on the plateau: ``"middle"``, the one nearest the
+        middle of its range (a stable estimate of where the near-best values
+        lie); ``"closest_to_one"``, the one closest to 1, the Bayes rule for a
+        calibrated model (conservative: it gives up gains when the model is
+        over-confident, where the best strength is above 1).
     scoring : str, callable or None, default="balanced_accuracy"
         Objective to maximise: a scorer name (sklt's, e.g.
         ``"neg_balanced_error"`` or ``"geometric_mean"``, or scikit-learn's; see
@@ -969,9 +1056,9 @@ def _cv_results_doc(grid_name):
         (per-fold scores), ``"mean_score"`` and ``"std_score"`` (over folds),
         ``"pooled_score"`` (all folds' held-out predictions scored together),
         ``"score"`` (the one the choice maximises, as ``cv_score``),
-        ``"tied"`` (values within the tie tolerance of the best),
-        ``"extended"`` (values added by the range extension), and the scalars
-        ``"tolerance"`` and ``"n_evaluations"``."""
+        ``"tied"`` (values within their tie tolerance of the best),
+        ``"tolerance"`` (each value's tolerance), ``"extended"`` (values added
+        by the range extension), and ``"n_evaluations"``."""
 
 
 class PriorShiftClassifierCV(_BasePriorCorrectorCV):
@@ -984,7 +1071,7 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
     5-9). Built for the extreme tail: tail-safe folds (every training fold
     holds every class), each value scored once on all folds' held-out
     predictions pooled, the default range extended while the best score is on
-    its edge, and near-ties resolved towards ``lam = 1``. With
+    its edge, and a stable choice among near-ties (``tie_rule``). With
     ``cv_score="mean", tie_rule=None`` and the same splits, the scores and the
     choice are GridSearchCV's. Then the model is refit on all the data and
     predicts with ``best_lam_``, exactly as
@@ -1063,6 +1150,7 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
         search="grid",
         cv_score="pooled",
         tie_rule="se",
+        tie_break="middle",
         scoring="balanced_accuracy",
         cv=5,
         refit=True,
@@ -1078,6 +1166,7 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
         self.search = search
         self.cv_score = cv_score
         self.tie_rule = tie_rule
+        self.tie_break = tie_break
         self.scoring = scoring
         self.cv = cv
         self.refit = refit
@@ -1100,7 +1189,7 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
     ``tau`` is scored on the held-out log-scores
     ``z - tau * log p_s + tau * log p_t`` (Menon et al., 2021, eq. 9), pooled
     over the tail-safe folds, with the default range extended while the best
-    score is on its edge and near-ties resolved towards ``tau = 1`` (see
+    score is on its edge and a stable choice among near-ties (see
     :class:`PriorShiftClassifierCV` and the user guide). Then the model is refit
     on all the data and predicts with ``best_tau_``.
 
@@ -1169,6 +1258,7 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
         search="grid",
         cv_score="pooled",
         tie_rule="se",
+        tie_break="middle",
         scoring="balanced_accuracy",
         cv=5,
         refit=True,
@@ -1183,6 +1273,7 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
         self.search = search
         self.cv_score = cv_score
         self.tie_rule = tie_rule
+        self.tie_break = tie_break
         self.scoring = scoring
         self.cv = cv
         self.refit = refit

@@ -556,20 +556,45 @@ def test_a_score_constant_over_the_grid_is_a_warning_naming_the_scorer():
 
 
 # --------------------------------------------------------------------------- tie rule
-def test_tie_rule_picks_the_value_closest_to_one_within_one_standard_error():
-    tuner = LogitAdjusterCV(taus=41, store_cv_results=True).fit(X, y)
+def _plateau(values, score, folds, top):
+    """The contiguous run around ``top`` within one paired standard error (a reference)."""
+    def tied(i):
+        d = folds[:, top] - folds[:, i]
+        se = d.std(ddof=1) / np.sqrt(len(d))
+        return score[i] >= score[top] - se - 1e-12
+    lo = hi = top
+    while lo > 0 and tied(lo - 1):
+        lo -= 1
+    while hi < len(values) - 1 and tied(hi + 1):
+        hi += 1
+    return lo, hi
+
+
+@pytest.mark.parametrize("tie_break", ["middle", "closest_to_one"])
+def test_tie_rule_picks_on_the_plateau_within_one_paired_standard_error(tie_break):
+    tuner = LogitAdjusterCV(taus=41, tie_break=tie_break, store_cv_results=True).fit(X, y)
     res = tuner.cv_results_
-    score, folds = res["score"], res["scores"]
+    score, folds, taus = res["score"], res["scores"], tuner.taus_
     top = int(np.nanargmax(score))
-    se = folds[:, top].std(ddof=1) / np.sqrt(folds.shape[0])
-    assert res["tolerance"] == pytest.approx(se)
-    tied = score >= score[top] - se - 1e-12
-    np.testing.assert_array_equal(res["tied"], tied)
-    assert tuner.best_tau_ == tuner.taus_[tied][np.argmin(np.abs(tuner.taus_[tied] - 1))]
+    lo, hi = _plateau(taus, score, folds, top)
+    np.testing.assert_array_equal(np.flatnonzero(res["tied"]), np.arange(lo, hi + 1))
+    plateau = taus[lo:hi + 1]
+    target = 0.5 * (taus[lo] + taus[hi]) if tie_break == "middle" else 1.0
+    assert tuner.best_tau_ == plateau[np.argmin(np.abs(plateau - target))]
+    for i in [lo, hi]:
+        d = folds[:, top] - folds[:, i]
+        assert res["tolerance"][i] == pytest.approx(d.std(ddof=1) / np.sqrt(len(d)))
     exact = LogitAdjusterCV(taus=41, tie_rule=None).fit(X, y)
-    assert exact.best_tau_ == tuner.taus_[top]
-    wide = LogitAdjusterCV(taus=41, tie_rule=1.0).fit(X, y)
+    assert exact.best_tau_ == taus[top]
+    wide = LogitAdjusterCV(taus=41, tie_rule=1.0, tie_break="closest_to_one").fit(X, y)
     assert wide.best_tau_ == 1.0
+
+
+def test_the_default_evaluates_per_fold_scores_only_along_the_plateau():
+    tuner = LogitAdjusterCV(taus=41).fit(X, y)
+    stored = LogitAdjusterCV(taus=41, store_cv_results=True).fit(X, y)
+    assert tuner.best_tau_ == stored.best_tau_
+    assert tuner.best_score_ == stored.best_score_
 
 
 @st.composite
@@ -581,23 +606,41 @@ def scored_grids(draw):
     element = st.one_of(st.floats(0, 1), st.just(np.nan))
     folds = np.array(draw(st.lists(st.lists(element, min_size=n, max_size=n),
                                    min_size=n_splits, max_size=n_splits)))
-    score = np.array(draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
+    score = np.array(draw(st.lists(st.one_of(st.floats(0, 1), st.just(np.nan)),
+                                   min_size=n, max_size=n)))
+    score[draw(st.integers(0, n - 1))] = draw(st.floats(0, 1))  # at least one finite
     rule = draw(st.one_of(st.just("se"), st.none(), st.floats(0, 1)))
-    return values, score, folds, rule
+    tie_break = draw(st.sampled_from(["middle", "closest_to_one"]))
+    return values, score, folds, rule, tie_break
 
 
 @given(scored_grids())
 @settings(max_examples=300, deadline=None)
 def test_choose_contract(case):
-    values, score, folds, rule = case
-    chosen, top, tolerance, tied = _choose(values, score, folds, rule)
-    assert score[top] == score.max() and top == np.flatnonzero(score == score.max())[0]
-    assert tied[chosen] and tied[top] and tolerance >= 0
-    assert score[chosen] >= score[top] - tolerance - 1e-12
+    from sklt.tuning import _tie_tolerance
+
+    values, score, folds, rule, tie_break = case
+    finite = np.isfinite(score)
+    top_score = score[finite].max()
+
+    def tolerance_of(i):
+        return _tie_tolerance(folds, top, i, rule)
+
+    top = int(np.flatnonzero(score == top_score)[0])
+    chosen, top_, tolerance, tied = _choose(values, score, tolerance_of, rule, tie_break)
+    assert top_ == top and tied[top] and tied[chosen] and np.isfinite(score[chosen])
     if rule is None:
         assert chosen == top
-    else:
-        assert np.abs(values[chosen] - 1) == np.abs(values[tied] - 1).min()
+        return
+    run = np.flatnonzero(tied)
+    assert np.all(np.diff(run) == 1)  # a contiguous plateau around the best
+    for i in run:
+        assert score[i] >= top_score - tolerance[i] - 1e-12
+    for edge in [run[0] - 1, run[-1] + 1]:  # bounded by values that are not tied
+        if 0 <= edge < len(values) and np.isfinite(score[edge]):
+            assert score[edge] < top_score - tolerance[edge] - 1e-12
+    target = 0.5 * (values[run[0]] + values[run[-1]]) if tie_break == "middle" else 1.0
+    assert np.abs(values[chosen] - target) == np.abs(values[run] - target).min()
 
 
 # --------------------------------------------------------------------------- properties
@@ -614,15 +657,18 @@ def long_tailed_problems(draw):
 
 
 @given(long_tailed_problems(), st.sampled_from(["se", None, 0.01]),
-       st.sampled_from(["pooled", "mean"]), st.sampled_from(["grid", "peak"]))
+       st.sampled_from(["middle", "closest_to_one"]), st.sampled_from(["pooled", "mean"]),
+       st.sampled_from(["grid", "peak"]))
 @settings(max_examples=15, deadline=None)
-def test_default_tuner_contract_on_random_long_tails(problem, tie_rule, cv_score, search):
+def test_default_tuner_contract_on_random_long_tails(problem, tie_rule, tie_break, cv_score,
+                                                     search):
     X_, y_ = problem
     n_splits = min(5, np.unique(y_, return_counts=True)[1].max())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tuner = LogitAdjusterCV(cv=n_splits, tie_rule=tie_rule, cv_score=cv_score,
-                                search=search, store_cv_results=True).fit(X_, y_)
+        tuner = LogitAdjusterCV(cv=n_splits, tie_rule=tie_rule, tie_break=tie_break,
+                                cv_score=cv_score, search=search,
+                                store_cv_results=True).fit(X_, y_)
     assert tuner.best_tau_ in tuner.taus_
     assert np.all(np.diff(tuner.taus_) > 0) and tuner.taus_.max() <= _MAX_STRENGTH + 1e-9
     assert np.isfinite(tuner.best_score_)
@@ -635,7 +681,7 @@ def test_default_tuner_contract_on_random_long_tails(problem, tie_rule, cv_score
 
 @pytest.mark.parametrize("bad, match", [
     ({"tie_rule": -0.1}, "tie_rule"), ({"tie_rule": "one_se"}, "tie_rule"),
-    ({"cv_score": "median"}, "cv_score"),
+    ({"cv_score": "median"}, "cv_score"), ({"tie_break": "largest"}, "tie_break"),
 ])
 def test_bad_tie_rule_and_cv_score(bad, match):
     with pytest.raises(ValueError, match=match):
