@@ -686,3 +686,38 @@ def test_default_tuner_contract_on_random_long_tails(problem, tie_rule, tie_brea
 def test_bad_tie_rule_and_cv_score(bad, match):
     with pytest.raises(ValueError, match=match):
         LogitAdjusterCV(**bad).fit(X, y)
+
+
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 12)),
+                min_size=0, max_size=8))
+@settings(max_examples=20, deadline=None)
+def test_any_user_grid_is_used_or_rejected_with_a_clear_error(grid):
+    values = np.asarray(grid, dtype=float)
+    valid = values.size > 0 and np.all(np.isfinite(values)) and np.all(values >= 0)
+    tuner = LogitAdjusterCV(taus=grid, cv=3)
+    if not valid:
+        with pytest.raises(ValueError, match="taus"):
+            tuner.fit(X, y)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tuner.fit(X, y)
+    np.testing.assert_array_equal(tuner.taus_, np.unique(values))
+    assert tuner.best_tau_ in tuner.taus_
+
+
+@given(st.floats(1e-300, 1e300), st.integers(0, 3))
+@settings(max_examples=10, deadline=None)
+def test_extreme_feature_scales_keep_the_contract(scale, seed):
+    X_ = X[:200] * scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            tuner = LogitAdjusterCV(cv=3).fit(X_, y[:200])
+        except ValueError as exc:  # the inner model refuses the data: a clear error
+            assert "LogisticRegression" in str(exc) or "Input" in str(exc) or "infinity" in str(
+                exc)
+            return
+    proba = tuner.predict_proba(X_)
+    assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1)
+    np.testing.assert_array_equal(tuner.predict(X_), tuner.classes_[proba.argmax(axis=1)])
