@@ -10,6 +10,14 @@ tunes a decision threshold. The papers tune ``lam``/``tau`` post-training on a
 validation set (Tian et al. 2020, §3.2.3; Menon et al. 2021, §4): pass a
 :class:`~sklearn.frozen.FrozenEstimator` to do exactly that.
 
+Built for the extreme tail of a long-tailed training set (a class with one to
+three samples): the default folds are
+:class:`~sklt.model_selection.TailSafeStratifiedKFold` (every training fold holds
+every class); each value is scored once on all folds' held-out predictions
+pooled (:class:`_HeldOutScores`); the default range is extended while the best
+score is on its upper edge; near-ties are resolved on the plateau of values
+within one paired standard error of the best (:func:`_choose`).
+
 ``search="peak"`` implements the O(log N) peak search over the sorted grid that
 Tian et al. (2020, §3.2.3) describe for the (empirically unimodal) validation
 score; see :func:`_peak_search` for the rule used on the plateaus of step-like
@@ -565,8 +573,9 @@ class _StrengthCurve:
         self.settings = settings
         self.pooled = pooled
         # per-fold scores of every value (for cv_results_ and cv_score="mean"), or only
-        # where the choice needs them (the standard error at the best value)
+        # where the choice needs them (the paired standard errors along the plateau)
         self.all_folds = all_folds or not pooled
+        self.capped = False  # the extension reached _MAX_STRENGTH with the best on the edge
         n_splits = len(grid_scorer.targets) - 1
         self.values = np.empty(0)
         self.pooled_score = np.empty(0)
@@ -631,7 +640,7 @@ class _StrengthCurve:
             if self.values[-1] >= _MAX_STRENGTH - 1e-9:
                 self.capped = True
                 return
-            new = self.values[-1] + step * np.arange(1, block + 1)
+            new = np.round(self.values[-1] + step * np.arange(1, block + 1), 12)
             new = new[new <= _MAX_STRENGTH + 1e-9]
             self._append(new, extended=True)
 
@@ -695,7 +704,7 @@ class _StrengthCurve:
         index, top, tolerance, tied = _choose(self.values, score, tolerance_of, tie_rule,
                                               tie_break)
         top_score = score[top]
-        if getattr(self, "capped", False) and not user_grid:
+        if self.capped and not user_grid:
             warnings.warn(
                 f"The score still rises at {name} = {self.values[-1]:g}, the largest value the "
                 f"automatic range reaches; pass a wider grid as {grid_name} to search beyond it.",
