@@ -591,8 +591,12 @@ def _param_label(param):
 
 
 def _check_ax(ax):
-    if ax is not None and not (hasattr(ax, "plot") and hasattr(ax, "figure")):
-        raise TypeError(f"ax must be a matplotlib Axes or None; got {ax!r}.")
+    """Reject a wrong ``ax`` before any work (``_get_ax`` checks it again when drawing)."""
+    if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None; got {ax!r}.")
 
 
 def _optional_array(value, name, shape):
