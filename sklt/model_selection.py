@@ -613,8 +613,9 @@ def adjustment_curve(
         included); ``scores`` (on all of ``X``); ``fold_scores`` of shape
         (n_splits, n_values); ``best_value``,
         ``best_score`` and ``best_index`` (the choice); ``top_index`` (the best
-        score); ``tolerance``; ``tied`` (values within it); ``extended``
-        (values added by the range extension).
+        score); ``tolerance`` (of each value examined by the tie rule, NaN
+        elsewhere); ``tied`` (the plateau); ``extended`` (values added by the
+        range extension).
 
     See Also
     --------

@@ -258,7 +258,7 @@ def test_adjustment_curve_scores_the_fitted_model_at_each_value_and_restores_it(
     curve = adjustment_curve(clf, Xv, yv)
     assert clf.lam == 0.3
     assert curve.param_range[:21].tolist() == np.linspace(0, 2, 21).tolist()
-    assert curve.tied[curve.best_index] and curve.tolerance >= 0
+    assert curve.tied[curve.best_index] and np.nanmin(curve.tolerance) >= 0
 
 
 def test_adjustment_curve_tunes_the_fusion_lam():
