@@ -28,7 +28,7 @@ from sklearn.utils.validation import _num_samples, column_or_1d
 
 from .priors import _format_classes
 
-__all__ = ["RepeatedTailSafeStratifiedKFold", "TailSafeStratifiedKFold"]
+__all__ = ["RepeatedTailSafeStratifiedKFold", "TailSafeStratifiedKFold", "adjustment_curve"]
 
 
 def _check_n_splits(n_splits, name="n_splits"):
@@ -447,3 +447,248 @@ def _check_tail_safe_cv(cv=5, y=None, *, random_state=None, frozen=False):
     if isinstance(cv, Real) and not isinstance(cv, bool):
         return _TailSafeHoldOut(test_size=float(cv), random_state=random_state)
     return check_cv(cv, y=y, classifier=True)
+
+
+# --------------------------------------------------------------------------- adjustment curve
+def _predict_time_params(estimator):
+    """Parameters of an sklt estimator that act at prediction time (no refit needed)."""
+    from .fusion import NoisyOrFusionClassifier
+    from .posthoc import LogitAdjuster, PriorShiftClassifier
+
+    if isinstance(estimator, PriorShiftClassifier):
+        return ("lam", "temperature")
+    if isinstance(estimator, LogitAdjuster):
+        return ("tau",)
+    if isinstance(estimator, NoisyOrFusionClassifier):
+        return ("lam",)  # its temperatures are fixed at fit (UNO's statistics)
+    return ()
+
+
+def _check_predict_time_param(estimator, param_name):
+    if not isinstance(param_name, str):
+        raise TypeError(f"param_name must be a string; got {param_name!r}.")
+    params = estimator.get_params()
+    if param_name not in params:
+        raise ValueError(
+            f"{type(estimator).__name__} has no parameter {param_name!r}; its parameters "
+            f"include {sorted(k for k in params if k.rsplit('__', 1)[-1] in ('lam', 'tau'))}."
+        )
+    prefix, _, name = param_name.rpartition("__")
+    owner = params[prefix] if prefix else estimator
+    allowed = _predict_time_params(owner)
+    if name not in allowed:
+        where = f"{type(owner).__name__}'s {name!r}"
+        detail = (
+            f"only {', '.join(repr(a) for a in allowed)} act{'s' if len(allowed) == 1 else ''}"
+            " at prediction time there" if allowed else
+            "it is not one of the prediction-time strengths of sklt's correctors and fusion "
+            "('lam', 'tau', a corrector's 'temperature')"
+        )
+        raise ValueError(
+            f"param_name={param_name!r}: {where} is used at fit, so setting it on the fitted "
+            f"model would not change its predictions ({detail}). Tune it with a refit, e.g. "
+            "sklearn.model_selection.GridSearchCV."
+        )
+
+
+def _check_param_range(param_range):
+    try:
+        values = np.asarray(param_range, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"param_range must be a 1-D array of numbers; got {param_range!r}."
+        ) from None
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"param_range must be a non-empty 1-D array; got shape {values.shape}.")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"param_range must hold finite numbers; got {values}.")
+    if np.any(values < 0):
+        raise ValueError(
+            f"param_range must be non-negative (a strength); got {values[values < 0].tolist()}."
+        )
+    return np.unique(values)
+
+
+class _FittedGridScorer:
+    """Scores of a fitted estimator with its strength set to each value: no refit."""
+
+    def __init__(self, estimator, param_name, X, y, scorer, splits):
+        from sklearn.utils import _safe_indexing
+
+        self.estimator = estimator
+        self.param_name = param_name
+        self.scorer = scorer
+        self.targets = [(X, y)] + [
+            (_safe_indexing(X, test), _safe_indexing(y, test)) for _, test in splits
+        ]
+
+    def _one(self, target, value):
+        X, y = target
+        self.estimator.set_params(**{self.param_name: float(value)})
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+            score = self.scorer(self.estimator, X, y)
+        try:
+            return float(score)
+        except (TypeError, ValueError):
+            raise ValueError(f"The scorer must return a single number; got {score!r}.") from None
+
+    def pooled(self, value, _temperature=None):
+        return self._one(self.targets[0], value)
+
+    def per_fold(self, value, _temperature=None):
+        return np.array([self._one(t, value) for t in self.targets[1:]])
+
+
+def adjustment_curve(
+    estimator,
+    X,
+    y,
+    *,
+    param_name="lam",
+    param_range=None,
+    scoring="balanced_accuracy",
+    cv=5,
+    tie_rule="se",
+    tie_break="middle",
+):
+    """Score a fitted model over a grid of its correction strength, without refitting.
+
+    The validation-set protocol of the papers (Tian et al. 2020, §3.2.3; Menon
+    et al. 2021, §4): the model is trained once and its strength tuned on a
+    validation set. The strengths of sklt's post-hoc correctors (``lam``,
+    ``tau``, a :class:`~sklt.PriorShiftClassifier`'s ``temperature``) and of
+    :class:`~sklt.NoisyOrFusionClassifier` (``lam``) act at prediction time, so
+    each value is set on the *fitted* ``estimator`` with ``set_params`` and
+    scored on ``X, y``; the estimator keeps its own value afterwards. The
+    choice follows the rules of sklt's tuners: each value is scored once on all
+    of ``X`` (pooled), the default range is extended while the best score is on
+    its upper edge (up to 10), a given range whose best score is on an edge is
+    a warning, and near-ties follow ``tie_rule`` (the standard error comes from
+    the scores on ``cv`` stratified folds of ``X``).
+
+    This is the tuning path of the fusion's ``lam``;
+    :class:`~sklt.LogitAdjusterCV` / :class:`~sklt.PriorShiftClassifierCV`
+    with a :class:`~sklearn.frozen.FrozenEstimator` do the same for a
+    corrector (faster: they compute the inner model's scores once).
+
+    Read more in the :doc:`User Guide </user_guide/tuning>`.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        A fitted sklt corrector or :class:`~sklt.NoisyOrFusionClassifier`, or
+        a pipeline holding one (``param_name`` then is nested, e.g.
+        ``"logitadjuster__tau"``).
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Validation data.
+    y : array-like of shape (n_samples,)
+        Validation labels.
+    param_name : str, default="lam"
+        The strength to sweep; it must act at prediction time (a ``ValueError``
+        says so for a parameter that is used at fit, such as the fusion's
+        ``temperature``).
+    param_range : array-like of shape (n_values,), default=None
+        Non-negative values (used sorted, without duplicates); ``None`` is 21
+        values on ``[0, 2]``, extended while the best score is on its upper
+        edge.
+    scoring : str or callable, default="balanced_accuracy"
+        A scorer name (sklt's and scikit-learn's, see
+        :func:`sklt.metrics.get_scorer`) or a callable
+        ``scorer(estimator, X, y)``.
+    cv : int or cross-validation generator, default=5
+        Folds of ``X`` whose scores give the standard error of ``tie_rule="se"``
+        (an int: stratified folds that hold out every sample once).
+    tie_rule : "se", float or None, default="se"
+        As in :class:`~sklt.LogitAdjusterCV`: the plateau of values within one
+        paired standard error (or this tolerance) of the best score; ``None``:
+        the best score, the smallest value on ties.
+    tie_break : {"middle", "closest_to_one"}, default="middle"
+        The value chosen on the plateau, as in :class:`~sklt.LogitAdjusterCV`.
+
+    Returns
+    -------
+    curve : sklearn.utils.Bunch
+        ``param_name``; ``param_range`` (the values scored, extension
+        included); ``scores`` (on all of ``X``); ``fold_scores`` of shape
+        (n_splits, n_values); ``best_value``,
+        ``best_score`` and ``best_index`` (the choice); ``top_index`` (the best
+        score); ``tolerance`` (of each value examined by the tie rule, NaN
+        elsewhere); ``tied`` (the plateau); ``extended`` (values added by the
+        range extension).
+
+    See Also
+    --------
+    sklt.plotting.AdjustmentCurveDisplay.from_estimator : Plot this curve.
+    sklearn.model_selection.validation_curve : The same idea for any
+        hyperparameter, refitting at each value.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklt import LogitAdjuster
+    >>> from sklt.model_selection import adjustment_curve
+    >>> X, y = make_classification(n_samples=2000, weights=[0.9], random_state=0)
+    >>> clf = LogitAdjuster(tau=0.0).fit(X[:1000], y[:1000])
+    >>> curve = adjustment_curve(clf, X[1000:], y[1000:], param_name="tau")
+    >>> curve.param_range.shape, bool(0 < curve.best_value <= 2)
+    ((21,), True)
+    >>> clf.tau        # the estimator keeps its own value
+    0.0
+    """
+    from sklearn.utils import Bunch
+    from sklearn.utils.validation import check_is_fitted
+
+    from .metrics import get_scorer
+    from .tuning import _DEFAULT_RANGE, _scorer_name, _StrengthCurve
+
+    _check_predict_time_param(estimator, param_name)
+    check_is_fitted(estimator)
+    default = param_range is None
+    grid = np.linspace(*_DEFAULT_RANGE, num=21) if default else _check_param_range(param_range)
+    if callable(scoring):
+        scorer = scoring
+    elif isinstance(scoring, str):
+        scorer = get_scorer(scoring)
+    else:
+        raise ValueError(f"scoring must be a scorer name or a callable; got {scoring!r}.")
+    if not (tie_rule is None or tie_rule == "se"
+            or (isinstance(tie_rule, Real) and not isinstance(tie_rule, bool) and tie_rule >= 0)):
+        raise ValueError(f"tie_rule must be 'se', a number >= 0 or None; got {tie_rule!r}.")
+    if tie_break not in ("middle", "closest_to_one"):
+        raise ValueError(
+            f"tie_break must be 'middle' or 'closest_to_one'; got {tie_break!r}."
+        )
+    X, y = indexable(X, y)
+    y = column_or_1d(y)
+    if _num_samples(X) == 0:
+        raise ValueError("adjustment_curve needs validation samples; X has 0 samples.")
+    splits = list(_check_tail_safe_cv(cv, y, frozen=True).split(X, y))
+    original = estimator.get_params()[param_name]
+    try:
+        curve = _StrengthCurve(
+            _FittedGridScorer(estimator, param_name, X, y, scorer, splits),
+            lambda value: (value, None), pooled=True, all_folds=True,
+        )
+        curve.search(grid, "grid", extend=default)
+        name = param_name.rsplit("__", 1)[-1]
+        choice = curve.choose(tie_rule, tie_break, name=name,
+                              scorer_name=_scorer_name(scoring, scorer),
+                              user_grid=not default, grid_name="param_range",
+                              default_hint="leave param_range=None: the default range is "
+                              "extended automatically")
+    finally:
+        estimator.set_params(**{param_name: original})
+    return Bunch(
+        param_name=param_name,
+        param_range=curve.values,
+        scores=curve.pooled_score,
+        fold_scores=curve.fold_scores,
+        best_value=float(curve.values[choice.index]),
+        best_score=float(curve.pooled_score[choice.index]),
+        best_index=choice.index,
+        top_index=choice.top,
+        tolerance=choice.tolerance,
+        tied=choice.tied,
+        extended=curve.extended,
+    )

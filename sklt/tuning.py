@@ -10,12 +10,21 @@ tunes a decision threshold. The papers tune ``lam``/``tau`` post-training on a
 validation set (Tian et al. 2020, §3.2.3; Menon et al. 2021, §4): pass a
 :class:`~sklearn.frozen.FrozenEstimator` to do exactly that.
 
+Built for the extreme tail of a long-tailed training set (a class with one to
+three samples): the default folds are
+:class:`~sklt.model_selection.TailSafeStratifiedKFold` (every training fold holds
+every class); each value is scored once on all folds' held-out predictions
+pooled (:class:`_HeldOutScores`); the default range is extended while the best
+score is on its upper edge; near-ties are resolved on the plateau of values
+within one paired standard error of the best (:func:`_choose`).
+
 ``search="peak"`` implements the O(log N) peak search over the sorted grid that
 Tian et al. (2020, §3.2.3) describe for the (empirically unimodal) validation
 score; see :func:`_peak_search` for the rule used on the plateaus of step-like
 scores.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -53,6 +62,12 @@ __all__ = ["LogitAdjusterCV", "PriorShiftClassifierCV"]
 
 #: Default range of the correction strength when the grid is given as a number of values.
 _DEFAULT_RANGE = (0.0, 2.0)
+#: Largest strength the automatic range extension reaches (five times the default range).
+_MAX_STRENGTH = 10.0
+#: The theory value of the strength: ``tau = lam = 1`` is the Bayes rule for a calibrated
+#: model (Menon et al. 2021, eq. 9; Tian et al. 2020, eq. 5); near-ties go to the value
+#: closest to it.
+_REFERENCE_STRENGTH = 1.0
 
 
 # --------------------------------------------------------------------------- peak search
@@ -151,6 +166,114 @@ def _peak_search(score, n_values):
         f(lo)
     best = max(cache, key=lambda i: (cache[i], -i))
     return best, cache
+
+
+# --------------------------------------------------------------------------- choice
+def _standard_error(fold_scores):
+    """Standard error of a mean over folds: ``std(ddof=1) / sqrt(n)`` of the finite scores."""
+    finite = np.asarray(fold_scores, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size < 2:
+        return 0.0
+    return float(finite.std(ddof=1) / np.sqrt(finite.size))
+
+
+def _tie_tolerance(fold_scores, top, i, tie_rule):
+    """How far below the best score value ``i`` may score and still be tied with it.
+
+    ``"se"``: one standard error of the *paired* per-fold difference between the
+    best value and this one, ``std_f(s_f(top) - s_f(i), ddof=1) / sqrt(n_f)``
+    over the folds where both are finite (0 with fewer than two): folds that
+    are hard for every value (a rare class with one held-out sample) cancel
+    out, so a value is tied only if the folds do not agree that it is worse.
+    ``"se_unpaired"`` (for the benchmarks' ablation): the standard error of the
+    best value's per-fold scores. A number: itself.
+    """
+    if not isinstance(tie_rule, str):
+        return float(tie_rule)
+    if tie_rule == "se_unpaired":
+        return _standard_error(fold_scores[:, top])
+    return _standard_error(fold_scores[:, top] - fold_scores[:, i])
+
+
+def _choose(values, score, tolerance_of, tie_rule, tie_break="middle",
+            reference=_REFERENCE_STRENGTH):
+    """The grid index a tuner picks, by the tie rule, among the finite scores.
+
+    ``tie_rule=None``: the best score, the smallest value on an exact tie (the
+    choice of :class:`~sklearn.model_selection.GridSearchCV`). Otherwise the
+    *plateau* of the best score is the contiguous run of grid values around it
+    whose scores are below the best by at most their tolerance
+    (``tolerance_of(i)``), and ``tie_break`` picks one of them: ``"middle"``,
+    the value nearest the middle of the plateau's range, or ``"closest_to_one"``,
+    the value closest to ``reference`` (on equal distances, the smaller value).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_values,)
+        Sorted grid.
+    score : ndarray of shape (n_values,)
+        The score to maximise; NaN for values not scored or not selectable.
+    tolerance_of : callable
+        ``tolerance_of(i)``: the tolerance of value ``i`` (evaluated lazily,
+        only along the plateau and at its two ends).
+    tie_rule : "se", float or None
+        ``None`` disables the plateau (see above).
+    tie_break : {"middle", "closest_to_one"}
+        See above.
+    reference : float
+        The value ``"closest_to_one"`` prefers.
+
+    Returns
+    -------
+    chosen : int
+        Index of the chosen value.
+    top : int
+        Index of the best score (first on ties).
+    tolerance : ndarray of shape (n_values,)
+        The tolerance of each value examined (NaN elsewhere).
+    tied : ndarray of bool of shape (n_values,)
+        The plateau.
+    """
+    n = len(values)
+    finite = np.isfinite(score)
+    top_score = score[finite].max()
+    top = int(np.flatnonzero(finite & (score == top_score))[0])
+    tolerance = np.full(n, np.nan)
+    if tie_rule is None:
+        return top, top, np.zeros(n), finite & (score == top_score)
+    # a relative epsilon keeps exact ties tied across floating-point paths
+    eps = 1e-12 * max(1.0, abs(top_score))
+
+    def tied_with_top(i):
+        if not finite[i]:
+            return False
+        tolerance[i] = tolerance_of(i)
+        return score[i] >= top_score - tolerance[i] - eps
+
+    tolerance[top] = 0.0
+    lo = hi = top
+    while lo > 0 and tied_with_top(lo - 1):
+        lo -= 1
+    while hi < n - 1 and tied_with_top(hi + 1):
+        hi += 1
+    plateau = np.arange(lo, hi + 1)
+    if tie_break == "middle":
+        target = 0.5 * (values[lo] + values[hi])
+    else:
+        target = reference
+    chosen = int(plateau[np.argmin(np.abs(values[plateau] - target))])  # first: the smaller
+    tied = np.zeros(n, dtype=bool)
+    tied[plateau] = True
+    return chosen, top, tolerance, tied
+
+
+def _scorer_name(scoring, scorer):
+    if isinstance(scoring, str):
+        return repr(scoring)
+    if scoring is None:
+        return "the estimator's score (accuracy)"
+    return getattr(scoring, "__name__", None) or repr(scorer)
 
 
 # --------------------------------------------------------------------------- held-out scores
@@ -341,8 +464,8 @@ def _held_out_scores(corrector, X, y, splits, *, fit_params=None, n_jobs=None,
     indices = np.concatenate(test_sets)
     fold = np.repeat(np.arange(len(splits)), [len(test) for test in test_sets])
     if isinstance(corrector._get_estimator(), FrozenEstimator):
+        # the frozen model's classes; the validation labels may lack a rare one
         final = clone(corrector).fit(X, y, **fit_params)
-        _check_fold_classes(final, classes)
         all_scores = _inner_log_scores(final.estimator_, X)
         n = len(splits)
         return _HeldOutScores(
@@ -410,7 +533,11 @@ class _GridScorer:
     def _one(self, target, strength, temperature):
         estimator, X, y, params = target
         estimator.strength, estimator.temperature = strength, temperature
-        value = self.scorer(estimator, X, y, **params)
+        with warnings.catch_warnings():
+            # A held-out fold without a rare class is expected under tail-safe splits
+            # (and a class never held out is absent from every fold's labels).
+            warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+            value = self.scorer(estimator, X, y, **params)
         try:
             return float(value)
         except (TypeError, ValueError):
@@ -421,6 +548,221 @@ class _GridScorer:
 
     def per_fold(self, strength, temperature):
         return np.array([self._one(t, strength, temperature) for t in self.targets[1:]])
+
+
+class _Choice:
+    def __init__(self, index, top, tolerance, tied):
+        self.index = index
+        self.top = top
+        self.tolerance = tolerance
+        self.tied = tied
+
+
+class _StrengthCurve:
+    """The score of a tuner's grid values, evaluated lazily and extended on demand.
+
+    Holds, for every grid value scored so far, the pooled held-out score and the
+    per-fold scores; ``score`` is the one the choice maximises (pooled, or the
+    mean over folds). ``search`` scores the grid (all of it, or the values a
+    peak search visits) and, for the default range, extends it upwards while the
+    best score sits on its upper edge (up to :data:`_MAX_STRENGTH`).
+    """
+
+    def __init__(self, grid_scorer, settings, pooled=True, all_folds=True):
+        self.grid_scorer = grid_scorer
+        self.settings = settings
+        self.pooled = pooled
+        # per-fold scores of every value (for cv_results_ and cv_score="mean"), or only
+        # where the choice needs them (the paired standard errors along the plateau)
+        self.all_folds = all_folds or not pooled
+        self.capped = False  # the extension reached _MAX_STRENGTH with the best on the edge
+        n_splits = len(grid_scorer.targets) - 1
+        self.values = np.empty(0)
+        self.pooled_score = np.empty(0)
+        self.fold_scores = np.empty((n_splits, 0))
+        self.evaluated = np.empty(0, dtype=bool)
+        self.folds_evaluated = np.empty(0, dtype=bool)
+        self.extended = np.empty(0, dtype=bool)
+
+    # -- data ----------------------------------------------------------------------
+    def _append(self, values, extended):
+        n = len(values)
+        self.values = np.concatenate([self.values, values])
+        self.pooled_score = np.concatenate([self.pooled_score, np.full(n, np.nan)])
+        self.fold_scores = np.hstack([self.fold_scores,
+                                      np.full((self.fold_scores.shape[0], n), np.nan)])
+        self.evaluated = np.concatenate([self.evaluated, np.zeros(n, dtype=bool)])
+        self.folds_evaluated = np.concatenate([self.folds_evaluated, np.zeros(n, dtype=bool)])
+        self.extended = np.concatenate([self.extended, np.full(n, extended)])
+
+    @property
+    def mean_score(self):
+        with np.errstate(invalid="ignore"):
+            return self.fold_scores.mean(axis=0)
+
+    @property
+    def std_score(self):
+        with np.errstate(invalid="ignore"):
+            return self.fold_scores.std(axis=0)
+
+    @property
+    def score(self):
+        return self.pooled_score if self.pooled else self.mean_score
+
+    def _evaluate_folds(self, i):
+        if not self.folds_evaluated[i]:
+            self.fold_scores[:, i] = self.grid_scorer.per_fold(*self.settings(self.values[i]))
+            self.folds_evaluated[i] = True
+
+    def _evaluate(self, i):
+        if not self.evaluated[i]:
+            if self.pooled or self.all_folds:
+                self.pooled_score[i] = self.grid_scorer.pooled(*self.settings(self.values[i]))
+            if self.all_folds:
+                self._evaluate_folds(i)
+            self.evaluated[i] = True
+        value = self.score[i]
+        return value if np.isfinite(value) else -np.inf  # NaN is never the best
+
+    # -- search --------------------------------------------------------------------
+    def search(self, grid, method, extend):
+        self._append(grid, extended=False)
+        step = grid[1] - grid[0] if len(grid) > 1 else 0.0
+        block = len(grid) - 1
+        while True:
+            if method == "grid":
+                for i in range(len(self.values)):
+                    self._evaluate(i)
+            else:
+                _peak_search(self._evaluate, len(self.values))
+            if not (extend and step > 0 and self._top_at_upper_edge()):
+                return
+            if self.values[-1] >= _MAX_STRENGTH - 1e-9:
+                self.capped = True
+                return
+            new = np.round(self.values[-1] + step * np.arange(1, block + 1), 12)
+            new = new[new <= _MAX_STRENGTH + 1e-9]
+            self._append(new, extended=True)
+
+    def _top_at_upper_edge(self):
+        score = np.where(self.evaluated, self.score, np.nan)
+        finite = np.isfinite(score)
+        if not finite[-1] or finite.sum() < 2:
+            return False
+        # A score flat over the whole range also extends it: a very over-confident model
+        # needs strengths beyond the range before any prediction changes.
+        return score[-1] == score[finite].max()
+
+    # -- choice --------------------------------------------------------------------
+    def choose(self, tie_rule, tie_break="middle", *, name, scorer_name, user_grid,
+               grid_name=None,
+               default_hint="pass a number of values: the default range is extended "
+               "automatically"):
+        """Apply the tie rule; warn about NaN scores, constant scores and edges."""
+        grid_name = name + "s" if grid_name is None else grid_name
+        score = np.where(self.evaluated, self.score, np.nan)
+        failed = self.evaluated & ~np.isfinite(score)
+        if not np.isfinite(score).any():
+            raise ValueError(
+                f"The scorer {scorer_name} returned NaN (or an infinite value) for every "
+                f"value of {grid_name} on the held-out data; use a scorer that is defined on "
+                "these folds."
+            )
+        if failed.any():
+            warnings.warn(
+                f"The scorer {scorer_name} returned NaN or infinite scores for {name} in "
+                f"{_format_values(self.values[failed])}; these values are left out of the "
+                "choice.",
+                UserWarning,
+                stacklevel=4,
+            )
+        finite = np.isfinite(score)
+        scale = max(1.0, np.abs(score[finite]).max())
+        if finite.sum() > 1 and np.ptp(score[finite]) <= 1e-12 * scale:
+            warnings.warn(
+                f"The score {scorer_name} is the same for every value of {grid_name} "
+                f"({self.values[finite][0]:g} to {self.values[finite][-1]:g}): either the "
+                "scorer does not depend on the correction strength (a prior shift leaves a "
+                "ranking score such as 'roc_auc' unchanged: tune with a decision score such as "
+                "'balanced_accuracy') or no prediction changes over this grid. "
+                f"{name} = the value closest to {_REFERENCE_STRENGTH:g} is kept.",
+                UserWarning,
+                stacklevel=4,
+            )
+            index, top, tolerance, tied = _choose(self.values, score, lambda i: np.inf,
+                                                  np.inf, "closest_to_one")
+            return _Choice(index, top, np.zeros(len(score)), tied)
+
+        top_index = int(np.flatnonzero(score == np.nanmax(score))[0])
+
+        def tolerance_of(i):  # per-fold scores only where the plateau needs them
+            if isinstance(tie_rule, str):
+                self._evaluate_folds(top_index)
+                self._evaluate_folds(i)
+            return _tie_tolerance(self.fold_scores, top_index, i, tie_rule)
+
+        index, top, tolerance, tied = _choose(self.values, score, tolerance_of, tie_rule,
+                                              tie_break)
+        top_score = score[top]
+        if self.capped and not user_grid:
+            warnings.warn(
+                f"The score still rises at {name} = {self.values[-1]:g}, the largest value the "
+                f"automatic range reaches; pass a wider grid as {grid_name} to search beyond it.",
+                UserWarning,
+                stacklevel=4,
+            )
+        if user_grid and finite.sum() > 1:
+            if finite[-1] and score[-1] == top_score:
+                warnings.warn(
+                    f"The best score is at the largest value of {grid_name} "
+                    f"({self.values[-1]:g}): the score may keep rising beyond it. Extend "
+                    f"{grid_name} (or {default_hint}).",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            if self.values[0] > 0 and finite[0] and score[0] == top_score:
+                warnings.warn(
+                    f"The best score is at the smallest value of {grid_name} "
+                    f"({self.values[0]:g}): smaller values may score better. Extend "
+                    f"{grid_name} towards 0.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+        return _Choice(index, top, tolerance, tied)
+
+
+def _format_values(values, limit=8):
+    shown = ", ".join(f"{v:g}" for v in values[:limit])
+    return "[" + shown + (", ...]" if len(values) > limit else "]")
+
+
+def _tune_strength(held_out, estimator, X, y, scorer, *, grid, extend=False,
+                   settings=lambda value: (float(value), 1.0), cv_score="pooled",
+                   tie_rule="se", tie_break="middle", search="grid", score_params=None,
+                   all_folds=False,
+                   name="tau", scorer_name="the scorer"):
+    """Choose a correction strength on stored held-out scores: the tuners' whole rule.
+
+    Scores ``grid`` (all of it, or a peak search) on the held-out log-scores of
+    :func:`_held_out_scores` without any refit, extends the range while the
+    best score is on its upper edge when ``extend``, and applies ``tie_rule``,
+    with the tuners' warnings. ``settings`` maps a grid value to the
+    ``(strength, temperature)`` of :func:`~sklt.adjust.adjust_logits`.
+
+    Returns
+    -------
+    curve : _StrengthCurve
+        Grid (extension included), pooled and per-fold scores.
+    choice : _Choice
+        ``index`` (chosen), ``top`` (best score), ``tolerance``, ``tied``.
+    """
+    grid_scorer = _GridScorer(estimator, held_out, X, y, score_params or {}, scorer)
+    curve = _StrengthCurve(grid_scorer, settings, pooled=cv_score == "pooled",
+                           all_folds=all_folds)
+    curve.search(np.asarray(grid, dtype=float), search, extend=extend)
+    choice = curve.choose(tie_rule, tie_break, name=name, scorer_name=scorer_name,
+                          user_grid=not extend)
+    return curve, choice
 
 
 # --------------------------------------------------------------------------- estimators
@@ -438,6 +780,9 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
             None,
         ],
         "search": [StrOptions({"grid", "peak"})],
+        "cv_score": [StrOptions({"pooled", "mean"})],
+        "tie_rule": [StrOptions({"se"}), Interval(Real, 0, None, closed="left"), None],
+        "tie_break": [StrOptions({"middle", "closest_to_one"})],
         "scoring": [str, callable, None],
         "cv": ["cv_object", Interval(RealNotInt, 0.0, 1.0, closed="neither")],
         "refit": ["boolean"],
@@ -450,12 +795,13 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
 
     # -- helpers -------------------------------------------------------------------
     def _grid(self):
+        """The sorted grid, and whether it is the default range (which may be extended)."""
         grid = getattr(self, self._grid_name)
         name = self._grid_name
         if isinstance(grid, Integral) and not isinstance(grid, bool):
             if grid < 2:
                 raise ValueError(f"{name} as a number of values must be at least 2; got {grid}.")
-            return np.linspace(*_DEFAULT_RANGE, num=int(grid))
+            return np.linspace(*_DEFAULT_RANGE, num=int(grid)), True
         try:
             values = np.asarray(grid, dtype=np.float64)
         except (TypeError, ValueError):
@@ -471,7 +817,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
                 f"{name} must be non-negative (a correction strength); got negative values "
                 f"{values[values < 0].tolist()}."
             )
-        return np.unique(values)
+        return np.unique(values), False
 
     def _settings(self, value):
         """``(strength, temperature)`` of ``adjust_logits`` for one grid value."""
@@ -531,8 +877,12 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
             The fitted tuner.
         """
         X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight)
-        grid = self._grid()
-        settings = [self._settings(v) for v in grid]
+        if _num_samples(X) == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={getattr(X, 'shape', (0,))}) while "
+                f"{type(self).__name__} needs samples of at least two classes."
+            )
+        grid, default_grid = self._grid()
         scorer = self._get_scorer()
         estimator = self._get_estimator()
         frozen = isinstance(estimator, FrozenEstimator)
@@ -549,7 +899,13 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         held_out = _held_out_scores(self._make_corrector(), X, y, splits,
                                     fit_params=fit_params, n_jobs=self.n_jobs,
                                     keep_estimators=not self.refit and not frozen)
-        grid_scorer = _GridScorer(estimator, held_out, X, y, score_params, scorer)
+        curve, choice = _tune_strength(
+            held_out, estimator, X, y, scorer, grid=grid, extend=default_grid,
+            settings=self._settings, cv_score=self.cv_score, tie_rule=self.tie_rule,
+            tie_break=self.tie_break,
+            search=self.search, score_params=score_params, all_folds=self.store_cv_results,
+            name=self._param_name, scorer_name=_scorer_name(self.scoring, scorer),
+        )
         if frozen:
             final = held_out.final
         elif self.refit:
@@ -557,43 +913,27 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         else:
             final = held_out.estimators[0]
 
-        n_values = len(grid)
-        scores = np.full((len(splits), n_values), np.nan)
-
-        def objective(i):
-            scores[:, i] = grid_scorer.per_fold(*settings[i])
-            if np.isnan(scores[:, i]).any():
-                raise ValueError(
-                    f"The scorer returned NaN for {self._param_name}={grid[i]!r} on a held-out "
-                    "fold; use a scorer that is defined on every fold."
-                )
-            return scores[:, i].mean()
-
-        if self.search == "grid":
-            for i in range(n_values):
-                objective(i)
-            mean = scores.mean(axis=0)
-            best = int(np.argmax(mean))
-            n_evaluations = n_values
-        else:
-            best, evaluated = _peak_search(objective, n_values)
-            mean = scores.mean(axis=0)
-            n_evaluations = len(evaluated)
-
         for attr in ("estimator_", "classes_", "n_features_in_", "feature_names_in_",
                      "source_prior_", "target_prior_"):
             if hasattr(final, attr):
                 setattr(self, attr, getattr(final, attr))
-        setattr(self, f"best_{self._param_name}_", float(grid[best]))
-        self.best_score_ = float(mean[best])
-        self.n_evaluations_ = n_evaluations
+        setattr(self, f"best_{self._param_name}_", float(curve.values[choice.index]))
+        setattr(self, self._grid_name + "_", curve.values.copy())
+        self.best_score_ = float(curve.score[choice.index])
+        self.range_extended_ = bool(curve.extended.any())
+        self.n_evaluations_ = int(curve.evaluated.sum())
         if self.store_cv_results:
             self.cv_results_ = {
-                self._grid_name: grid,
-                "scores": scores,
-                "mean_score": mean,
-                "std_score": scores.std(axis=0),
-                "n_evaluations": n_evaluations,
+                self._grid_name: curve.values,
+                "scores": curve.fold_scores,
+                "mean_score": curve.mean_score,
+                "std_score": curve.std_score,
+                "pooled_score": curve.pooled_score,
+                "score": curve.score,
+                "tied": choice.tied,
+                "extended": curve.extended,
+                "tolerance": choice.tolerance,
+                "n_evaluations": self.n_evaluations_,
             }
         return self
 
@@ -628,12 +968,41 @@ _COMMON_PARAMS_DOC = """
         ``"grid"`` scores every value (one vectorised pass over the held-out
         log-scores per value and fold); ``"peak"`` runs the O(log N) peak search
         of Tian et al. (2020, §3.2.3) over the sorted grid, which assumes a
-        unimodal mean score (see the user guide for its rule on plateaus).
+        unimodal score (see the user guide for its rule on plateaus).
+    cv_score : {"pooled", "mean"}, default="pooled"
+        How a value is scored. ``"pooled"``: once, on the held-out predictions
+        of all folds together (as :func:`~sklearn.model_selection.cross_val_predict`
+        would stack them), so a class with three samples contributes three
+        samples to one score instead of zero or one to each fold's.
+        ``"mean"``: the mean of the per-fold scores, as
+        :class:`~sklearn.model_selection.GridSearchCV` scores. Both are kept
+        in ``cv_results_``.
+    tie_rule : "se", float or None, default="se"
+        Stable choice among near-ties. The *plateau* of the best score is the
+        contiguous run of grid values around it whose scores are below the best
+        by at most a tolerance, and ``tie_break`` picks one of them. ``"se"``:
+        the tolerance of a value is one standard error of its difference to
+        the best, estimated from the paired per-fold scores
+        (``std(s_f(best) - s_f(value), ddof=1) / sqrt(n_splits)``; 0 with a
+        single split), so a value is kept only if the folds do not agree that
+        it is worse. A number: that tolerance for every value. ``None``: no
+        plateau; the best score, the smallest value on an exact tie
+        (GridSearchCV's choice).
+    tie_break : {"middle", "closest_to_one"}, default="middle"
+        The value chosen on the plateau: ``"middle"``, the one nearest the
+        middle of its range (a stable estimate of where the near-best values
+        lie); ``"closest_to_one"``, the one closest to 1, the Bayes rule for a
+        calibrated model (conservative: it gives up gains when the model is
+        over-confident, where the best strength is above 1).
     scoring : str, callable or None, default="balanced_accuracy"
         Objective to maximise: a scorer name (sklt's, e.g.
         ``"neg_balanced_error"`` or ``"geometric_mean"``, or scikit-learn's; see
         :func:`sklt.metrics.get_scorer`), a callable ``scorer(estimator, X, y)``,
-        or ``None`` for the estimator's ``score`` (accuracy).
+        or ``None`` for the estimator's ``score`` (accuracy). A score that is the
+        same for every value (e.g. ``"roc_auc"``, which a prior shift does not
+        change) is a warning naming the scorer, and the value closest to 1 is
+        kept. Values whose score is NaN are left out of the choice with a
+        warning; NaN for every value is an error.
     cv : int, float, cross-validation generator or iterable, default=5
         Splitting strategy: an int is a number of tail-safe stratified folds
         (:class:`~sklt.model_selection.TailSafeStratifiedKFold`: every training
@@ -641,10 +1010,11 @@ _COMMON_PARAMS_DOC = """
         samples of other rare classes are each held out once), a float in
         ``(0, 1)`` one tail-safe stratified validation split of that fraction,
         or any scikit-learn splitter / iterable of ``(train, test)`` indices
-        (every training fold must then hold every class).
-        With a :class:`~sklearn.frozen.FrozenEstimator`, nothing is fit: each
-        split only scores its validation part (this replaces the
-        ``cv="prefit"`` of older scikit-learn meta-estimators).
+        (every training fold must then hold every class). With a
+        :class:`~sklearn.frozen.FrozenEstimator`, nothing is fit: each split
+        only scores its validation part, and an int gives stratified folds
+        that hold out every sample once (this replaces the ``cv="prefit"`` of
+        older scikit-learn meta-estimators).
     refit : bool, default=True
         Refit the inner model on all the data once the best value is found.
         ``refit=False`` needs a single split and keeps the model fit on its
@@ -653,7 +1023,7 @@ _COMMON_PARAMS_DOC = """
         Folds are fit in parallel with joblib (use
         ``joblib.parallel_config(backend="dask")`` for a Dask cluster).
     random_state : int, RandomState instance or None, default=None
-        Seed of the shuffle split when ``cv`` is a float.
+        Seed of the validation split when ``cv`` is a float.
     store_cv_results : bool, default=False
         Store ``cv_results_``.
     source_prior : {"auto", "uniform"}, array-like of shape (n_classes,) or dict, default="auto"
@@ -663,9 +1033,14 @@ _COMMON_PARAMS_DOC = """
 
 _COMMON_ATTRIBUTES_DOC = """
     best_score_ : float
-        Mean cross-validated score of the best value.
+        Cross-validated score (pooled or mean, as ``cv_score``) of the chosen
+        value.
+    range_extended_ : bool
+        Whether the default range was extended because the best score was on
+        its upper edge.
     n_evaluations_ : int
-        Number of grid values scored (``len(grid)`` for ``search="grid"``).
+        Number of grid values scored (the whole grid, extension included, for
+        ``search="grid"``).
     estimator_ : estimator object
         The fitted inner classifier (the one a corrector with the best value
         would hold).
@@ -684,21 +1059,31 @@ _COMMON_ATTRIBUTES_DOC = """
 def _cv_results_doc(grid_name):
     return f"""
     cv_results_ : dict
-        Only with ``store_cv_results=True``: ``"{grid_name}"`` (the sorted grid),
-        ``"scores"`` of shape (n_splits, n_values) (NaN where ``search="peak"``
-        did not evaluate), ``"mean_score"``, ``"std_score"`` and
-        ``"n_evaluations"``."""
+        Only with ``store_cv_results=True``; arrays over the searched grid
+        (NaN where ``search="peak"`` did not evaluate): ``"{grid_name}"`` (the
+        grid, extension included), ``"scores"`` of shape (n_splits, n_values)
+        (per-fold scores), ``"mean_score"`` and ``"std_score"`` (over folds),
+        ``"pooled_score"`` (all folds' held-out predictions scored together),
+        ``"score"`` (the one the choice maximises, as ``cv_score``),
+        ``"tied"`` (values within their tie tolerance of the best),
+        ``"tolerance"`` (each value's tolerance), ``"extended"`` (values added
+        by the range extension), and ``"n_evaluations"``."""
 
 
 class PriorShiftClassifierCV(_BasePriorCorrectorCV):
     __doc__ = f"""Prior rebalancing with ``lam`` tuned by cross-validation, one fit per fold.
 
-    Equivalent to ``GridSearchCV(PriorShiftClassifier(estimator), {{"lam": lams}})``
-    (same splits, same scorer: same chosen ``lam``) but the inner model is fit
-    once per fold instead of once per fold and value: on each fold its held-out
-    log-scores are computed once and every ``lam`` is scored on
-    ``z / T + lam * (log p_t - log p_s)`` (Tian et al., 2020, eq. 5-9). Then the
-    model is refit on all the data and predicts with ``best_lam_``, exactly as
+    The inner model is fit once per fold (not once per fold and value, as
+    ``GridSearchCV(PriorShiftClassifier(estimator), {{"lam": lams}})`` would):
+    on each fold its held-out log-scores are computed once and every ``lam`` is
+    scored on ``z / T + lam * (log p_t - log p_s)`` (Tian et al., 2020, eq.
+    5-9). Built for the extreme tail: tail-safe folds (every training fold
+    holds every class), each value scored once on all folds' held-out
+    predictions pooled, the default range extended while the best score is on
+    its edge, and a stable choice among near-ties (``tie_rule``). With
+    ``cv_score="mean", tie_rule=None`` and the same splits, the scores and the
+    choice are GridSearchCV's. Then the model is refit on all the data and
+    predicts with ``best_lam_``, exactly as
     ``PriorShiftClassifier(estimator, lam=best_lam_)`` fit on the same data.
 
     Read more in the :doc:`User Guide </user_guide/tuning>`.
@@ -714,15 +1099,20 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
     lams : int or array-like of shape (n_values,), default=21
         Grid of ``lam >= 0``: an int is that many values evenly spaced on
         ``[0, 2]`` (``lam = 1`` is the Bayes rule under the target prior, values
-        above 1 extrapolate); an array is used sorted, without duplicates. Ties
-        go to the smallest value.
+        above 1 extrapolate), **extended** upwards in steps of the same spacing,
+        one range width at a time, while the best score is on its upper edge
+        (up to ``lam = 10``); an array is used as given (sorted, without
+        duplicates), with a warning when the best score is on its edge. Near-ties
+        follow ``tie_rule``.
     temperature : float, default=1.0
         Likelihood flattening ``T > 0`` (000 eq. 9), fixed during the search.{_COMMON_PARAMS_DOC}
 
     Attributes
     ----------
     best_lam_ : float
-        The chosen ``lam``.{_COMMON_ATTRIBUTES_DOC}{_cv_results_doc("lams")}
+        The chosen ``lam``.
+    lams_ : ndarray of shape (n_values,)
+        The grid searched, extension included.{_COMMON_ATTRIBUTES_DOC}{_cv_results_doc("lams")}
 
     See Also
     --------
@@ -767,6 +1157,9 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
         lams=21,
         temperature=1.0,
         search="grid",
+        cv_score="pooled",
+        tie_rule="se",
+        tie_break="middle",
         scoring="balanced_accuracy",
         cv=5,
         refit=True,
@@ -780,6 +1173,9 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
         self.lams = lams
         self.temperature = temperature
         self.search = search
+        self.cv_score = cv_score
+        self.tie_rule = tie_rule
+        self.tie_break = tie_break
         self.scoring = scoring
         self.cv = cv
         self.refit = refit
@@ -797,11 +1193,14 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
 class LogitAdjusterCV(_BasePriorCorrectorCV):
     __doc__ = f"""Post-hoc logit adjustment with ``tau`` tuned by CV, one fit per fold.
 
-    Equivalent to ``GridSearchCV(LogitAdjuster(estimator), {{"tau": taus}})``
-    (same splits, same scorer: same chosen ``tau``) but the inner model is fit
-    once per fold: every ``tau`` is scored on the fold's held-out log-scores
-    ``z - tau * log p_s + tau * log p_t`` (Menon et al., 2021, eq. 9). Then the
-    model is refit on all the data and predicts with ``best_tau_``.
+    The inner model is fit once per fold (not once per fold and value, as
+    ``GridSearchCV(LogitAdjuster(estimator), {{"tau": taus}})`` would): every
+    ``tau`` is scored on the held-out log-scores
+    ``z - tau * log p_s + tau * log p_t`` (Menon et al., 2021, eq. 9), pooled
+    over the tail-safe folds, with the default range extended while the best
+    score is on its edge and a stable choice among near-ties (see
+    :class:`PriorShiftClassifierCV` and the user guide). Then the model is refit
+    on all the data and predicts with ``best_tau_``.
 
     Read more in the :doc:`User Guide </user_guide/tuning>`.
 
@@ -814,13 +1213,18 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
     taus : int or array-like of shape (n_values,), default=21
         Grid of ``tau >= 0``: an int is that many values evenly spaced on
         ``[0, 2]`` (``tau = 1`` is Bayes-optimal for the balanced error with a
-        calibrated model); an array is used sorted, without duplicates. Ties go
-        to the smallest value.{_COMMON_PARAMS_DOC}
+        calibrated model), **extended** upwards in steps of the same spacing,
+        one range width at a time, while the best score is on its upper edge
+        (up to ``tau = 10``); an array is used as given (sorted, without
+        duplicates), with a warning when the best score is on its edge.
+        Near-ties follow ``tie_rule``.{_COMMON_PARAMS_DOC}
 
     Attributes
     ----------
     best_tau_ : float
-        The chosen ``tau``.{_COMMON_ATTRIBUTES_DOC}{_cv_results_doc("taus")}
+        The chosen ``tau``.
+    taus_ : ndarray of shape (n_values,)
+        The grid searched, extension included.{_COMMON_ATTRIBUTES_DOC}{_cv_results_doc("taus")}
 
     See Also
     --------
@@ -861,6 +1265,9 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
         *,
         taus=21,
         search="grid",
+        cv_score="pooled",
+        tie_rule="se",
+        tie_break="middle",
         scoring="balanced_accuracy",
         cv=5,
         refit=True,
@@ -873,6 +1280,9 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
         super().__init__(estimator, source_prior=source_prior, target_prior=target_prior)
         self.taus = taus
         self.search = search
+        self.cv_score = cv_score
+        self.tie_rule = tie_rule
+        self.tie_break = tie_break
         self.scoring = scoring
         self.cv = cv
         self.refit = refit

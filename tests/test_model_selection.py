@@ -229,3 +229,77 @@ def test_holdout_keeps_every_class_in_training_and_holds_out_every_rare_class(co
     assert len(np.unique(y[train])) == len(counts)
     held = np.bincount(y[test], minlength=len(counts))
     np.testing.assert_array_equal(held > 0, np.array(counts) >= 2)
+
+
+# --------------------------------------------------------------------------- adjustment_curve
+def _fitted_corrector():
+    from sklt import PriorShiftClassifier
+
+    Xc, yc = make_classification(n_samples=1200, n_features=6, n_informative=4, n_classes=3,
+                                 weights=[0.8, 0.15, 0.05], random_state=1)
+    clf = PriorShiftClassifier(lam=0.3).fit(Xc[:600], yc[:600])
+    return clf, Xc[600:], yc[600:]
+
+
+def test_adjustment_curve_scores_the_fitted_model_at_each_value_and_restores_it():
+    from sklearn.metrics import balanced_accuracy_score
+
+    from sklt.model_selection import adjustment_curve
+
+    clf, Xv, yv = _fitted_corrector()
+    grid = [0.0, 0.5, 1.0, 1.5, 2.5]
+    curve = adjustment_curve(clf, Xv, yv, param_range=grid, tie_rule=None)
+    for lam, score in zip(grid, curve.scores, strict=True):
+        ref = clf.set_params(lam=lam).predict(Xv)
+        assert score == balanced_accuracy_score(yv, ref)
+    clf.set_params(lam=0.3)
+    assert curve.best_value == grid[int(np.argmax(curve.scores))]
+    assert curve.fold_scores.shape == (5, len(grid)) and np.isfinite(curve.fold_scores).all()
+    curve = adjustment_curve(clf, Xv, yv)
+    assert clf.lam == 0.3
+    assert curve.param_range[:21].tolist() == np.linspace(0, 2, 21).tolist()
+    assert curve.tied[curve.best_index] and np.nanmin(curve.tolerance) >= 0
+
+
+def test_adjustment_curve_tunes_the_fusion_lam():
+    from sklt import NoisyOrFusionClassifier
+    from sklt.model_selection import adjustment_curve
+
+    Xc, yc = make_classification(n_samples=1200, n_features=6, n_informative=4, n_classes=3,
+                                 weights=[0.8, 0.15, 0.05], random_state=1)
+    fusion = NoisyOrFusionClassifier(
+        [("a", LogisticRegression()), ("b", LogisticRegression(C=0.05))], lam=0.0,
+    ).fit(Xc[:600], yc[:600])
+    curve = adjustment_curve(fusion, Xc[600:], yc[600:])
+    assert fusion.lam == 0.0
+    assert np.ptp(curve.scores) > 0 and curve.best_value > 0
+
+
+@pytest.mark.parametrize("param_name, match", [
+    ("temperature", None), ("source_prior", "is used at fit"), ("C", "has no parameter"),
+    (3, "must be a string"),
+])
+def test_adjustment_curve_needs_a_prediction_time_parameter(param_name, match):
+    from sklt.model_selection import adjustment_curve
+
+    clf, Xv, yv = _fitted_corrector()
+    if match is None:
+        adjustment_curve(clf, Xv, yv, param_name=param_name, param_range=[0.5, 1.0, 2.0])
+        return
+    with pytest.raises((ValueError, TypeError), match=match):
+        adjustment_curve(clf, Xv, yv, param_name=param_name)
+
+
+def test_adjustment_curve_bad_input():
+    from sklearn.exceptions import NotFittedError
+
+    from sklt import LogitAdjuster
+    from sklt.model_selection import adjustment_curve
+
+    clf, Xv, yv = _fitted_corrector()
+    with pytest.raises(NotFittedError):
+        adjustment_curve(LogitAdjuster(), Xv, yv, param_name="tau")
+    with pytest.raises(ValueError, match="0 samples"):
+        adjustment_curve(clf, Xv[:0], yv[:0])
+    with pytest.raises(ValueError, match="returned NaN .* for every value of param_range"):
+        adjustment_curve(clf, Xv, yv, scoring=lambda est, X_, y_: float("nan"))
