@@ -75,7 +75,7 @@ __all__ = ["ClassOffsetClassifierCV"]
 _AUTO_ALPHAS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, np.inf)
 
 #: Strengths ``tau`` tried along the logit-adjustment line by ``init="auto"``.
-_INIT_TAUS = np.linspace(0.0, 4.0, 41)
+_INIT_TAUS = np.r_[np.linspace(0.0, 4.0, 41), 5.0, 6.0, 7.0, 8.0, 10.0]
 
 #: A chosen offset keeps this fraction of its interval's width from the interval's ends.
 _INTERVAL_MARGIN = 0.25
@@ -614,7 +614,7 @@ def _coordinate_ascent(L, metric, init, alpha, *, max_iter, tol, order=None):
     if not np.isfinite(alpha) or L.shape[0] == 0:
         return b, path
     if order is None:
-        counts = metric.n
+        counts = metric.count  # numbers of samples, whatever their weights
         order = [k for k in np.lexsort((np.arange(K), counts)) if metric.present[k]]
         if K == 2:
             order = [1] if metric.present.any() else []
@@ -759,7 +759,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         ``"logit_adjustment"``: ``d = -log p_s`` (Bayes for the balanced error
         of a calibrated model; with a ``cost_matrix``, ``d = log c``);
         ``"zeros"``: the model's own ``argmax`` (Bayes for accuracy);
-        ``"auto"``: ``tau * d`` with ``tau`` in ``0, 0.1, ..., 4`` maximising
+        ``"auto"``: ``tau * d`` with ``tau`` in ``0, 0.1, ..., 4, 5, 6, 7, 8, 10`` maximising
         the score on the held-out scores (the logit-adjustment line searched
         exactly as :class:`~sklt.LogitAdjusterCV` would on pooled scores; ties
         go to ``tau = 1``, or ``tau = 0`` for ``"accuracy"``), so that
