@@ -135,15 +135,19 @@ class _ConfusionMetric:
     as in scikit-learn's :func:`~sklearn.metrics.balanced_accuracy_score`.
     """
 
-    def __init__(self, name, y, w, n_classes, *, cost_matrix=None, pos_index=None):
+    def __init__(self, name, y, w, n_classes, *, cost_matrix=None, pos_index=None,
+                 count_weights=None):
         self.name = name
         self.y = y
         self.w = w
         self.K = n_classes
         self.cost_matrix = cost_matrix
         self.pos_index = pos_index
+        self.count_weights = count_weights
         self.n = np.bincount(y, weights=w, minlength=n_classes)
-        self.count = np.bincount(y, minlength=n_classes)
+        # the evidence per class: samples counted with their sample_weight (frequency
+        # weights), not with the target-prior importance weights
+        self.count = np.bincount(y, weights=count_weights, minlength=n_classes)
         self.present = self.n > 0
         self.total = float(w.sum())
         self.scale = 1.0
@@ -290,8 +294,10 @@ class _ConfusionMetric:
         return self._combine(U, V)
 
     def subset(self, idx):
+        cw = None if self.count_weights is None else self.count_weights[idx]
         return _ConfusionMetric(self.name, self.y[idx], self.w[idx], self.K,
-                                cost_matrix=self.cost_matrix, pos_index=self.pos_index)
+                                cost_matrix=self.cost_matrix, pos_index=self.pos_index,
+                                count_weights=cw)
 
 
 class _HeldOutOffsets(ClassifierMixin, BaseEstimator):
@@ -368,7 +374,7 @@ class _ScorerMetric:
     scale = 1.0
 
     def __init__(self, scorer, name, X, y_labels, log_scores, classes, y, w, params,
-                 max_candidates):
+                 max_candidates, count_weights=None):
         self.scorer = scorer
         self.name = name
         self.X = X
@@ -380,8 +386,9 @@ class _ScorerMetric:
         self.params = params
         self.max_candidates = max_candidates
         self.K = len(classes)
+        self.count_weights = count_weights
         self.n = np.bincount(y, weights=w, minlength=self.K)
-        self.count = np.bincount(y, minlength=self.K)
+        self.count = np.bincount(y, weights=count_weights, minlength=self.K)
         self.present = self.n > 0
         self.n_calls = 0
         self._func = _confusion_function(scorer, params)
@@ -424,7 +431,8 @@ class _ScorerMetric:
         return _ScorerMetric(
             self.scorer, self.name, _safe_indexing(self.X, idx), _safe_indexing(self.y_labels, idx),
             self.log_scores[idx], self.classes, self.y[idx], self.w[idx],
-            _check_method_params(self.X, self.params, indices=idx), self.max_candidates)
+            _check_method_params(self.X, self.params, indices=idx), self.max_candidates,
+            None if self.count_weights is None else self.count_weights[idx])
 
 
 # --------------------------------------------------------------------------- the search
@@ -576,7 +584,8 @@ def _penalty_weights(metric):
     A class with few held-out samples pays more for moving away from the
     anchor, so its offset moves only when the gain holds up (the score gain
     of one sample of class ``c`` is about ``1 / n_c`` for a class average).
-    The counts are numbers of samples (the evidence), whatever their weights.
+    The counts are numbers of samples weighted by ``sample_weight`` (frequency
+    weights: the evidence), not by the ``target_prior`` importance weights.
     """
     n = metric.count.astype(np.float64)
     present = metric.present
@@ -1127,6 +1136,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         held_params = _check_method_params(X, score_params, indices=held)
         w = held_params.get("sample_weight")
         w = np.ones(len(held)) if w is None else np.asarray(w, dtype=np.float64)
+        count_weights = w  # sample weights: how much evidence each held-out sample is
         self.target_prior_ = None
         if self.target_prior is not None:
             # score as if the held-out classes had the target prior: importance weights
@@ -1147,14 +1157,16 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         fast = _fast_name(name if isinstance(name, str) else scorer, len(classes), classes)
         extra = set(held_params) - {"sample_weight"}
         if name == "cost":
-            metric = _ConfusionMetric("cost", y_idx, w, len(classes), cost_matrix=cost)
+            metric = _ConfusionMetric("cost", y_idx, w, len(classes), cost_matrix=cost,
+                                      count_weights=count_weights)
         elif fast is not None and not extra:
             pos = int(np.searchsorted(classes, 1)) if fast == "f1" else None
-            metric = _ConfusionMetric(fast, y_idx, w, len(classes), pos_index=pos)
+            metric = _ConfusionMetric(fast, y_idx, w, len(classes), pos_index=pos,
+                                      count_weights=count_weights)
         else:
             metric = _ScorerMetric(
                 scorer, repr(self.scoring), _safe_indexing(X, held), y_held, log_scores,
-                classes, y_idx, w, held_params, self.max_candidates)
+                classes, y_idx, w, held_params, self.max_candidates, count_weights)
         if not metric.present.any():
             raise ValueError("No held-out sample has a positive weight; cannot score offsets.")
 
