@@ -574,6 +574,7 @@ class _StrengthCurve:
         self.pooled = pooled
         # per-fold scores of every value (for cv_results_ and cv_score="mean"), or only
         # where the choice needs them (the paired standard errors along the plateau)
+        self.store = all_folds  # every score of every value, for cv_results_
         self.all_folds = all_folds or not pooled
         self.capped = False  # the extension reached _MAX_STRENGTH with the best on the edge
         n_splits = len(grid_scorer.targets) - 1
@@ -616,7 +617,7 @@ class _StrengthCurve:
 
     def _evaluate(self, i):
         if not self.evaluated[i]:
-            if self.pooled or self.all_folds:
+            if self.pooled or self.store:
                 self.pooled_score[i] = self.grid_scorer.pooled(*self.settings(self.values[i]))
             if self.all_folds:
                 self._evaluate_folds(i)
