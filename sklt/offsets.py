@@ -84,7 +84,7 @@ _INTERVAL_MARGIN = 0.25
 _UNBOUNDED_WIDTH = 1.0
 
 #: Scorer names with an exact incremental sweep (see :class:`_ConfusionMetric`).
-FAST_SCORERS = (
+_FAST_SCORERS = (
     "accuracy",
     "balanced_accuracy",
     "balanced_error",
@@ -404,8 +404,7 @@ class _ScorerMetric:
         seen = np.bincount(cell, minlength=K * K) > 0  # cells with samples (even weight 0)
         true_idx, pred_idx = np.divmod(np.flatnonzero(seen), K)
         kwargs = dict(self.scorer._kwargs)
-        if "sample_weight" in self.params or self._func is not None:
-            kwargs["sample_weight"] = weight[seen]
+        kwargs["sample_weight"] = weight[seen]
         value = self._func(self.classes[true_idx], self.classes[pred_idx], **kwargs)
         return self.scorer._sign * value
 
@@ -688,7 +687,7 @@ def _fast_name(scoring, n_classes, classes):
     if isinstance(scoring, str):
         if scoring == "f1":
             return "f1" if n_classes == 2 and 1 in set(np.asarray(classes).tolist()) else None
-        return scoring if scoring in FAST_SCORERS else None
+        return scoring if scoring in _FAST_SCORERS else None
     if type(scoring) is _Scorer and scoring._sign == 1 and scoring._response_method == "predict":
         func, kwargs = scoring._score_func, scoring._kwargs
         if func is balanced_accuracy_score and not kwargs.get("adjusted", False) and set(
@@ -989,7 +988,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
             except ValueError:
                 raise ValueError(
                     f"scoring={name!r} is not a scorer name. Use one of the exactly swept "
-                    f"names {list(FAST_SCORERS)}, a name from sklt.metrics.get_scorer_names(), "
+                    f"names {list(_FAST_SCORERS)}, a name from sklt.metrics.get_scorer_names(), "
                     "or a callable scorer(estimator, X, y)."
                 ) from None
         return name
