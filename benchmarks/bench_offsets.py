@@ -20,7 +20,9 @@ numbers (:func:`summarise`):
    estimator with ``target_prior="uniform"`` scores its held-out samples re-weighted to the
    balanced test prior, which ``LogitAdjusterCV`` cannot; it is reported as its own row.
 
-Run ``python -m benchmarks.bench_offsets`` (``--seeds``, ``--full``, ``--models``); the
+Run ``python -m benchmarks.bench_offsets`` (``--seeds``, ``--binary-seeds``, ``--all-binary``,
+``--full``, ``--models``; the numbers quoted in the user guide come from
+``--seeds 5 --binary-seeds 3 --all-binary --models LR HGB``); the
 suite calls :func:`run` (the quick suite: one seed, logistic regression for the multiclass
 part). :func:`make_offset_classifier` is the estimator as the benchmarks build it.
 """
@@ -80,8 +82,11 @@ def _binary_datasets(seed, quick):
     yield "breast cancer", cancer.data, cancer.target
 
 
-def binary_rows(seeds=1, quick=True, models=("HGB",)):
-    """One row per (data set, seed, model, scorer): test score and fit time of both tuners."""
+def binary_rows(seeds=1, quick=True, models=("HGB",), datasets=None):
+    """One row per (data set, seed, model, scorer): test score and fit time of both tuners.
+
+    ``datasets``: names to run (default: :data:`QUICK_BINARY` when ``quick``, else all).
+    """
     from sklearn.metrics import get_scorer
     from sklearn.model_selection import (
         StratifiedKFold,
@@ -93,7 +98,8 @@ def binary_rows(seeds=1, quick=True, models=("HGB",)):
     rows = []
     for seed in range(seeds):
         for name, X, y in _binary_datasets(seed, quick):
-            if quick and name not in QUICK_BINARY:
+            wanted = datasets if datasets is not None else (QUICK_BINARY if quick else None)
+            if wanted is not None and name not in wanted:
                 continue
             X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, stratify=y,
                                                       random_state=seed)
@@ -258,7 +264,8 @@ def summarise(binary, multiclass):
     return pd.DataFrame(out)
 
 
-def run(quick=True, seeds=None, models=None, multiclass_models=None):
+def run(quick=True, seeds=None, models=None, multiclass_models=None, binary_seeds=None,
+        binary_datasets=None):
     """The benchmark as the suite calls it: the summary rows (see :func:`summarise`).
 
     Parameters
@@ -270,10 +277,14 @@ def run(quick=True, seeds=None, models=None, multiclass_models=None):
     models, multiclass_models : tuple of {"HGB", "LR"}, default=None
         Models of the binary part (``("HGB",)``) and of the multiclass part (``("LR",)``
         quick, ``("LR", "HGB")`` otherwise).
+    binary_seeds : int, default=None
+        Seeds of the binary part (default: ``seeds``).
+    binary_datasets : tuple of str, default=None
+        Binary data sets (default: two when ``quick``, all four otherwise).
     """
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     seeds = seeds or (1 if quick else 5)
-    binary = binary_rows(seeds, quick, models or ("HGB",))
+    binary = binary_rows(binary_seeds or seeds, quick, models or ("HGB",), binary_datasets)
     multiclass = multiclass_rows(seeds, quick, multiclass_models or (
         ("LR",) if quick else ("LR", "HGB")))
     run.binary, run.multiclass = binary, multiclass  # raw rows, for the command line
@@ -286,9 +297,15 @@ def main(argv=None):
     parser.add_argument("--full", action="store_true", help="larger data and models")
     parser.add_argument("--models", nargs="+", default=None, choices=("HGB", "LR"),
                         help="multiclass models")
+    parser.add_argument("--binary-seeds", type=int, default=None,
+                        help="seeds of the binary part (default: --seeds)")
+    parser.add_argument("--all-binary", action="store_true",
+                        help="all four binary data sets also in the quick run")
     parser.add_argument("--out", default=None, help="folder for the raw CSV files")
     args = parser.parse_args(argv)
-    summary = run(quick=not args.full, seeds=args.seeds, multiclass_models=args.models)
+    names = [name for name, _, _ in _binary_datasets(0, True)] if args.all_binary else None
+    summary = run(quick=not args.full, seeds=args.seeds, multiclass_models=args.models,
+                  binary_seeds=args.binary_seeds, binary_datasets=names)
     pd.set_option("display.width", 250)
     pd.set_option("display.max_colwidth", 90)
     print(run.binary.round(4).to_string())
