@@ -48,12 +48,16 @@ _CHUNK_ELEMENTS = 1 << 16
 _LOG2E = float(np.log2(np.e))
 _LN2 = float(np.log(2.0))
 
-# Row sums of 2**u accepted without the max-shift, per dtype: below the lower
-# bound small probabilities would lose precision (products underflow), above
-# the upper one the reciprocal would be subnormal.
+# Row sums S of 2**u accepted without the max-shift, per dtype and output:
+# below the lower bound small probabilities would lose precision (terms
+# underflow); for probabilities, above the upper bound 1/S would be subnormal;
+# for log-probabilities, ``u - log S`` loses about eps * |log S| to cancellation,
+# so the bound keeps that within a few units in the last place.
 _SAFE_SUM = {
-    np.dtype(np.float32): (2.0**-20, 2.0**100),
-    np.dtype(np.float64): (2.0**-100, 2.0**1000),
+    (np.dtype(np.float32), "proba"): (2.0**-20, 2.0**100),
+    (np.dtype(np.float32), "log_proba"): (2.0**-20, 2.0**40),
+    (np.dtype(np.float64), "proba"): (2.0**-100, 2.0**1000),
+    (np.dtype(np.float64), "log_proba"): (2.0**-100, 2.0**100),
 }
 
 _INPUTS = ("logits", "proba", "log_proba")
@@ -417,12 +421,12 @@ class _Kernel:
         bshape[axis] = n_classes
         self.bshape = tuple(bshape)
         t = dtype.type
-        self.lo, self.hi = (t(v) for v in _SAFE_SUM[dtype])
+        self.lo, self.hi = (t(v) for v in _SAFE_SUM.get((dtype, output), (1.0, 1.0)))
         self.log2e, self.ln2 = t(_LOG2E), t(_LN2)
         # inverse temperature in the dtype; None when it does not fit or is 1
-        self.a_fits = inv_t <= finfo.max
+        self.a_fits = inv_t <= float(finfo.max)
         self.a = t(inv_t) if self.a_fits else None
-        self.a2 = t(inv_t * _LOG2E) if inv_t * _LOG2E <= finfo.max else None
+        self.a2 = t(inv_t * _LOG2E) if inv_t * _LOG2E <= float(finfo.max) else None
         with np.errstate(over="ignore"):
             if offset is not None:
                 self.b = offset.astype(dtype).reshape(self.bshape)
@@ -481,7 +485,7 @@ class _Kernel:
     def _tile(self, key, shape):
         """``self.<key>`` (class-axis vector) broadcast to ``shape`` as a contiguous array."""
         tile = self._tiles.get(key)
-        if tile is None or any(t < n for t, n in zip(tile.shape, shape)):
+        if tile is None or any(t < n for t, n in zip(tile.shape, shape, strict=True)):
             tile = np.ascontiguousarray(np.broadcast_to(getattr(self, key), shape))
             self._tiles[key] = tile
         if tile.shape != shape:
@@ -609,10 +613,10 @@ class _Kernel:
             m = self._max(base)
             if not np.all(np.isfinite(m)):
                 return False
-            np.subtract(base, m, out=s)
-            s *= self.log2e
+            np.subtract(base, m, out=d)  # exact near the maximum: no cancellation below
+            np.multiply(d, self.log2e, out=s)
             np.exp2(s, out=s)
-            np.subtract(base, m + np.log(self._sum(s)), out=d)
+            d -= np.log(self._sum(s))
         return True
 
     # ---------------------------------------------------------------- exact path
@@ -641,16 +645,18 @@ class _Kernel:
                 "cannot be normalised."
             )
         if self.output == "logits":
-            with np.errstate(over="ignore"):
+            finite_in = np.isfinite(x)
+            with np.errstate(over="ignore", invalid="ignore"):
                 x *= self.inv_t
                 if self.offset is not None:
-                    x += self.offset.reshape(self.bshape)
-            if self.offset is not None and np.isneginf(self._max(x)).any():
-                self._raise_no_class_left(x)
-            finite = x[np.isfinite(x)]
-            too_big = np.isposinf(x).any() or (
-                finite.size and np.abs(finite).max() > np.finfo(self.dtype).max
-            )
+                    offset = self.offset.reshape(self.bshape)
+                    finite_in &= np.isfinite(offset)
+                    x += offset
+                    # a class with target_prior 0 is -inf, even where a*z overflowed
+                    np.copyto(x, -np.inf, where=np.isneginf(offset))
+            finite = np.isfinite(x)
+            largest = np.abs(x, where=finite, out=np.zeros_like(x)).max()
+            too_big = np.any(finite_in & ~finite) or largest > float(np.finfo(self.dtype).max)
             if too_big:
                 raise ValueError(
                     f"The adjusted logits overflow {self.dtype}: temperature="
@@ -658,23 +664,26 @@ class _Kernel:
                     "the largest float. Use a larger temperature or a smaller strength, or "
                     "output='log_proba' (computed without overflow)."
                 )
+            if self.offset is not None and np.isneginf(self._max(x)).any():
+                self._raise_no_class_left(x)
             d[...] = x
             return
-        x -= m
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore"):  # below the range: -inf, probability 0
+            x -= m
             x *= self.inv_t  # <= 0, possibly -inf; never NaN (0 * a = 0)
-        if self.offset is not None:
-            x += self.offset.reshape(self.bshape)
+            if self.offset is not None:
+                x += self.offset.reshape(self.bshape)
         m = self._max(x)
         if np.isneginf(m).any():
             self._raise_no_class_left(m)
         x -= m
         if self.output == "proba":
             np.exp(x, out=x)
-            x /= self._sum(x)
+            x /= x.sum(axis=self.axis, keepdims=True)
         else:
             x -= np.log(np.exp(x).sum(axis=self.axis, keepdims=True))
-        d[...] = x
+        with np.errstate(over="ignore"):  # log-probabilities below the dtype's range are -inf
+            d[...] = x
 
     def _raise_no_class_left(self, x):
         n_dead = int(np.isneginf(self._max(x)).sum())
@@ -788,7 +797,8 @@ def noisy_or(probas, *, axis=0, class_axis=-1):
         )
     if not (np.all(probas >= 0) and np.all(probas <= 1)):  # False for NaN too
         raise ValueError("probas must be probabilities in [0, 1] without NaN.")
-    log_none = np.log1p(-probas).sum(axis=axis)
+    with np.errstate(divide="ignore"):  # a certain class: log1p(-1) = -inf
+        log_none = np.log1p(-probas).sum(axis=axis)
     with np.errstate(divide="ignore"):
         fused = np.log(-np.expm1(log_none))
     new_class_axis = class_axis - (1 if axis < class_axis else 0)
