@@ -439,6 +439,9 @@ class _Kernel:
         # offsets tiled to the chunk's shape: a contiguous add is cheaper than a
         # broadcast one (no per-row dispatch)
         self._tiles = {}
+        # few classes on the contiguous last axis: per-row ufunc loops would be
+        # dominated by their dispatch, so row-wise operations go column by column
+        self.short = axis == ndim - 1 and n_classes <= 16
         letters = "abcdefghijklmnopqrstuvwxyz"[:ndim]
         self._sum_spec = f"{letters}->{letters.replace(letters[axis], '')}"
 
@@ -482,6 +485,25 @@ class _Kernel:
         total = np.einsum(self._sum_spec, x)
         return np.expand_dims(total, self.axis)
 
+    def _max(self, x):
+        """Maxima along the class axis (keepdims); NaN propagates."""
+        if self.short and x.dtype == self.dtype:
+            # few classes on the last axis: column by column, not one tiny reduction per row
+            top = x[..., 0].copy()
+            for j in range(1, x.shape[-1]):
+                np.maximum(top, x[..., j], out=top)
+            return top[..., None]
+        return x.max(axis=self.axis, keepdims=True)
+
+    def _rowwise(self, ufunc, d, v):
+        """``d = ufunc(d, v)`` for one value per row ``v`` (keepdims shape), in place."""
+        if self.short:
+            v = v[..., 0]
+            for j in range(d.shape[-1]):
+                ufunc(d[..., j], v, out=d[..., j])
+        else:
+            ufunc(d, v, out=d)
+
     def _tile(self, key, shape):
         """``self.<key>`` (class-axis vector) broadcast to ``shape`` as a contiguous array."""
         tile = self._tiles.get(key)
@@ -491,9 +513,6 @@ class _Kernel:
         if tile.shape != shape:
             tile = tile[tuple(slice(0, n) for n in shape)]
         return tile
-
-    def _max(self, x):
-        return x.max(axis=self.axis, keepdims=True)
 
     # ---------------------------------------------------------------- fast path
     def _logits(self, src, d):
@@ -514,7 +533,7 @@ class _Kernel:
                 total = self._sum(d)
                 if not self._safe(total):
                     return False
-                d *= 1 / total
+                self._rowwise(np.multiply, d, 1 / total)
             return True
         # log_proba
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -524,7 +543,12 @@ class _Kernel:
             total = self._sum(s)
             if not self._safe(total):
                 return False
-            np.subtract(base, np.log(total), out=d)
+            if self.short:
+                if base is not d:
+                    np.copyto(d, base)
+                self._rowwise(np.subtract, d, np.log(total))
+            else:
+                np.subtract(base, np.log(total), out=d)
         return True
 
     def _fast_linear(self, src, d, s):
@@ -538,7 +562,7 @@ class _Kernel:
                 total = self._sum(d)
                 if not (self._safe(total) and d.min() >= 0):
                     return False
-                d *= 1 / total
+                self._rowwise(np.multiply, d, 1 / total)
                 return True
             # log_proba: log p + b - log sum(p r); exact also for tiny p
             prod = src
@@ -551,7 +575,7 @@ class _Kernel:
                 np.log(src, out=d)
             if self.b is not None:
                 d += self._tile("b", d.shape)
-            d -= np.log(total)
+            self._rowwise(np.subtract, d, np.log(total))
         return True
 
     def _safe(self, total):
@@ -605,18 +629,20 @@ class _Kernel:
                 m = self._max(d)
                 if not np.all(np.isfinite(m)):
                     return False
-                d -= m
+                self._rowwise(np.subtract, d, m)
                 np.exp2(d, out=d)
-                d *= 1 / self._sum(d)
+                self._rowwise(np.multiply, d, 1 / self._sum(d))
                 return True
             base = self._affine_natural(src, d)
             m = self._max(base)
             if not np.all(np.isfinite(m)):
                 return False
-            np.subtract(base, m, out=d)  # exact near the maximum: no cancellation below
+            if base is not d:
+                np.copyto(d, base)
+            self._rowwise(np.subtract, d, m)  # exact near the maximum: no cancellation below
             np.multiply(d, self.log2e, out=s)
             np.exp2(s, out=s)
-            d -= np.log(self._sum(s))
+            self._rowwise(np.subtract, d, np.log(self._sum(s)))
         return True
 
     # ---------------------------------------------------------------- exact path

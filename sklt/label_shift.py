@@ -65,13 +65,19 @@ def _check_scores(scores, name, input):
     if scores.shape[1] < 2:
         raise ValueError(f"{name} must have at least 2 classes (columns); got {scores.shape[1]}.")
     scores = scores.astype(np.float64, copy=False)
-    high = scores.max()
     if input == "proba":
-        if not (scores.min() >= 0 and high < np.inf):  # False for NaN too
+        # one pass for the sign, one (einsum) for the row sums: NaN and +inf
+        # show in the sums, rows without mass too
+        total = np.einsum("ij->i", scores)
+        if not (scores.min() >= 0 and np.all(total < np.inf)):  # False for NaN too
             raise ValueError(f"{name} must hold finite, non-negative probabilities.")
-        if not high > 0:
-            raise ValueError(f"{name} holds only zeros: every row needs a positive probability.")
-    elif not high < np.inf:
+        if not np.all(total > 0):
+            rows = np.flatnonzero(~(total > 0))
+            raise ValueError(
+                f"{name} has {rows.size} row(s) in which every class has probability 0 (first: "
+                f"{rows[:5].tolist()}); posteriors must have positive mass."
+            )
+    elif not scores.max() < np.inf:
         raise ValueError(f"{name} contains NaN or +inf.")
     return scores
 
@@ -165,15 +171,18 @@ def _encode_labels(y, n_classes, classes, name="y_val"):
     return idx
 
 
-def _posteriors(scores, input):
-    """Row posteriors (float64) from validated scores; rows without mass raise."""
+def _soft_predictions(scores, input, name):
+    """``(P, c)``: probabilities up to a row scale and the scale ``c`` (``P * c[:, None]``
+    sums to one per row); BBSE-soft folds ``c`` into its products."""
     if input == "proba":
-        if not np.all(scores.sum(axis=1) > 0):
-            rows = np.flatnonzero(~(scores.sum(axis=1) > 0))
-            raise ValueError(
-                f"scores has {rows.size} row(s) in which every class has probability 0 (first: "
-                f"{rows[:5].tolist()}); posteriors must have positive mass."
-            )
+        return scores, 1.0 / np.einsum("ij->i", scores)  # validated: positive row sums
+    proba = _adjust(scores, None, None, 1.0, 1.0, -1, input, "proba", name)
+    return proba, np.ones(len(proba))
+
+
+def _posteriors(scores, input):
+    """Row posteriors (float64) from validated scores (rows need not be normalised)."""
+    if input == "proba":
         return scores
     return adjust_logits(scores, output="proba")
 
@@ -397,14 +406,21 @@ def bbse_prior(
                          f"{val_scores.shape[0]} rows.")
     n_val = y_idx.shape[0]
     if soft:
-        val_pred = _adjust(val_scores, None, None, 1.0, 1.0, -1, input, "proba", "val_scores")
-        mu = _adjust(target_scores, None, None, 1.0, 1.0, -1, input, "proba",
-                     "target_scores").mean(axis=0)
-        # C[i, j] = mean_k P(i | x_k) [y_k = j]: one sparse product, no (n, K) one-hot
-        by_label = sparse.csr_matrix(
-            (np.ones(n_val), (y_idx, np.arange(n_val))), shape=(n_classes, n_val)
-        )
-        joint = np.asarray(by_label @ val_pred).T / n_val
+        # BBSE-soft: rows normalised (1 / row sum folded into the label weights)
+        val_proba, val_scale = _soft_predictions(val_scores, input, "val_scores")
+        target_proba, target_scale = _soft_predictions(target_scores, input, "target_scores")
+        mu = target_proba.T @ target_scale / len(target_proba)
+        # C[i, j] = mean_k P(i | x_k) [y_k = j]: a one-hot product for few classes
+        # (BLAS), one sparse product (O(n K), no (n, K) one-hot) for many
+        if n_classes <= 32:
+            onehot = np.zeros((n_val, n_classes))
+            onehot[np.arange(n_val), y_idx] = val_scale
+            joint = val_proba.T @ onehot / n_val
+        else:
+            by_label = sparse.csr_matrix(
+                (val_scale, (y_idx, np.arange(n_val))), shape=(n_classes, n_val)
+            )
+            joint = np.asarray(by_label @ val_proba).T / n_val
     else:
         # joint confusion matrix C[i, j] = P_s(f(x) = i, y = j), counted in one pass
         pred = np.argmax(val_scores, axis=1)
@@ -413,7 +429,11 @@ def bbse_prior(
         mu = np.bincount(np.argmax(target_scores, axis=1), minlength=n_classes) / len(
             target_scores)
     p_val = joint.sum(axis=0)
-    rank = np.linalg.matrix_rank(joint)
+    # one SVD gives the rank and the solution (the minimum-norm least-squares
+    # one when C is singular, as np.linalg.lstsq would)
+    u, sing, vt = np.linalg.svd(joint)
+    keep = sing > sing.max() * n_classes * np.finfo(np.float64).eps
+    rank = int(keep.sum())
     if rank < n_classes:
         never_predicted = np.flatnonzero(joint.sum(axis=1) == 0).tolist()
         no_samples = np.flatnonzero(p_val == 0).tolist()
@@ -426,9 +446,7 @@ def bbse_prior(
             UserWarning,
             stacklevel=2,
         )
-        w = np.linalg.lstsq(joint, mu, rcond=None)[0]
-    else:
-        w = np.linalg.solve(joint, mu)
+    w = vt[keep].T @ ((u[:, keep].T @ mu) / sing[keep])
     prior = w * p_val
     if np.any(prior < 0):
         warnings.warn(
