@@ -59,7 +59,7 @@ def make_posteriors(n_samples=5000, n_classes=10, seed=0, separation=1.2):
 def plain_em(proba, source_prior, tol=1e-6, max_iter=10_000):
     """The textbook loop; returns ``(prior, n_iter)``."""
     prior = source_prior.copy()
-    for n_iter in range(1, max_iter + 1):
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (returned)
         post = proba * (prior / source_prior)
         post /= post.sum(axis=1, keepdims=True)
         new = post.mean(axis=0)
@@ -156,6 +156,27 @@ def _ratio(fn_a, fn_b, rounds, calls):
     return float(np.median(ratios)), float(np.median(ta)), float(np.median(tb))
 
 
+def _bbse_rows(row, rows, p_all, y_all, n_classes, rounds):
+    half = len(p_all) // 2
+    val, y_val, tgt = p_all[:half], y_all[:half], p_all[half:]
+    size = f"{len(p_all):,} samples"
+    calls = 20 if len(p_all) <= 10_000 else 2
+    ours = bbse_prior(val, y_val, tgt)
+    ref = plain_bbse(val.argmax(1), y_val, tgt.argmax(1), n_classes)
+    r, ts, tb = _ratio(lambda: bbse_prior(val, y_val, tgt),
+                       lambda: plain_bbse(val.argmax(1), y_val, tgt.argmax(1), n_classes),
+                       rounds, calls)
+    row(f"bbse_prior (hard), {size}", "plain NumPy BBSE", r, ts, tb,
+        float(np.abs(ours - ref).max()))
+    ours = bbse_prior(val, y_val, tgt, soft=True)
+    ref = plain_bbse_soft(val, y_val, tgt, n_classes)
+    r, ts, tb = _ratio(lambda: bbse_prior(val, y_val, tgt, soft=True),
+                       lambda: plain_bbse_soft(val, y_val, tgt, n_classes), rounds, calls)
+    row(f"bbse_prior (soft), {size}", "plain NumPy BBSE", r, ts, tb,
+        float(np.abs(ours - ref).max()))
+    rows[-1]["n_samples"] = rows[-2]["n_samples"] = len(p_all)
+
+
 def run(quick=True, n_samples=5000, n_classes=10, rounds=None, seed=0):
     """Time sklt's label-shift estimators against plain NumPy; one dict per row.
 
@@ -203,24 +224,7 @@ def run(quick=True, n_samples=5000, n_classes=10, rounds=None, seed=0):
     # issue's size and at a size where the passes over the data dominate
     big = make_posteriors(200_000 if not quick else 50_000, n_classes, seed + 1)
     for p_all, y_all in ((proba, y), (big[0], big[3])):
-        half = len(p_all) // 2
-        val, y_val, tgt = p_all[:half], y_all[:half], p_all[half:]
-        size = f"{len(p_all):,} samples"
-        calls = 20 if len(p_all) <= 10_000 else 2
-        ours = bbse_prior(val, y_val, tgt)
-        ref = plain_bbse(val.argmax(1), y_val, tgt.argmax(1), n_classes)
-        r, ts, tb = _ratio(lambda: bbse_prior(val, y_val, tgt),
-                           lambda: plain_bbse(val.argmax(1), y_val, tgt.argmax(1), n_classes),
-                           rounds, calls)
-        row(f"bbse_prior (hard), {size}", "plain NumPy BBSE", r, ts, tb,
-            float(np.abs(ours - ref).max()))
-        ours = bbse_prior(val, y_val, tgt, soft=True)
-        ref = plain_bbse_soft(val, y_val, tgt, n_classes)
-        r, ts, tb = _ratio(lambda: bbse_prior(val, y_val, tgt, soft=True),
-                           lambda: plain_bbse_soft(val, y_val, tgt, n_classes), rounds, calls)
-        row(f"bbse_prior (soft), {size}", "plain NumPy BBSE", r, ts, tb,
-            float(np.abs(ours - ref).max()))
-        rows[-1]["n_samples"] = rows[-2]["n_samples"] = len(p_all)
+        _bbse_rows(row, rows, p_all, y_all, n_classes, rounds)
 
     # ---- BCTS on over-confident logits
     logits = 2.5 * np.log(proba + 1e-12)

@@ -29,6 +29,7 @@ the row sums or row maxima, so validation costs no extra pass over the data.
 Scores held in a Dask array are adjusted lazily, block by block.
 """
 
+import functools
 import operator
 from numbers import Real
 
@@ -740,10 +741,9 @@ def _adjust_dask(scores, source_prior, target_prior, **kwargs):
             source_prior, target_prior, kwargs["strength"], kwargs["temperature"], axis,
             kwargs["input"], kwargs["output"], "scores")
     scores = scores.rechunk({axis: -1})
-    return scores.map_blocks(
-        adjust_logits, source_prior=source_prior, target_prior=target_prior, dtype=dtype,
-        meta=np.empty((0,) * scores.ndim, dtype=dtype), **kwargs,
-    )
+    block = functools.partial(adjust_logits, source_prior=source_prior,
+                              target_prior=target_prior, **kwargs)
+    return scores.map_blocks(block, dtype=dtype, meta=np.empty((0,) * scores.ndim, dtype=dtype))
 
 
 def softmax(scores, *, axis=-1):
