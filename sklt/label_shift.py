@@ -35,6 +35,7 @@ from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _num_features, check_is_fitted
 
+from ._utils import _encode
 from .adjust import _adjust, _as_float_array, adjust_logits
 from .posthoc import _inner_log_scores
 from .priors import check_prior, class_frequencies
@@ -155,20 +156,13 @@ def _encode_labels(y, n_classes, classes, name="y_val"):
             f"classes has shape {classes.shape} but the scores have {n_classes} columns."
         )
     try:
-        order = np.argsort(classes, kind="stable")
-        if np.any(classes[order][1:] == classes[order][:-1]):
-            raise ValueError(f"classes has duplicate labels: {classes.tolist()[:8]}.")
-        pos = np.searchsorted(classes, y, sorter=order)
-    except TypeError as exc:
-        raise ValueError(f"{name} has labels that cannot be compared with classes: {exc}") \
-            from None
-    pos = np.clip(pos, 0, n_classes - 1)
-    idx = order[pos]
-    unknown = classes[idx] != y
-    if np.any(unknown):
-        raise ValueError(f"{name} contains labels {np.unique(y[unknown])[:6].tolist()} that are "
-                         "not in classes.")
-    return idx
+        n_unique = len(np.unique(classes))
+    except TypeError:
+        n_unique = len(classes)  # mixed types: _encode names the problem
+    if n_unique != len(classes):
+        raise ValueError(f"classes has duplicate labels: {classes.tolist()[:8]}; pass each class "
+                         "once, in the order of the score columns.")
+    return _encode(y, classes, name=name, classes_name="classes")
 
 
 def _soft_predictions(scores, input, name):
