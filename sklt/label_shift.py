@@ -92,6 +92,21 @@ def _check_tol_max_iter(tol, max_iter):
         raise ValueError(f"tol must be a positive number; got {tol!r}.")
 
 
+def _unit_max(prior):
+    """Numeric prior weights divided by their maximum (so that their sum cannot overflow);
+    anything else unchanged, for check_prior to validate and name."""
+    if isinstance(prior, (str, dict)) or prior is None:
+        return prior
+    try:
+        values = np.asarray(prior, dtype=np.float64)
+    except (TypeError, ValueError):
+        return prior
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+        return prior
+    top = values.max()
+    return values / top if top > 0 else prior
+
+
 def _check_flag(value, name):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False; got {value!r}.")
@@ -262,8 +277,9 @@ def em_prior(
     scores = _check_scores(scores, "scores", input)
     n_samples, n_classes = scores.shape
     classes = np.arange(n_classes)
-    source_prior = check_prior(source_prior, classes, name="source_prior", allow_zero=False)
-    prior = source_prior if init is None else check_prior(init, classes, name="init",
+    source_prior = check_prior(_unit_max(source_prior), classes, name="source_prior",
+                               allow_zero=False)
+    prior = source_prior if init is None else check_prior(_unit_max(init), classes, name="init",
                                                           allow_zero=False)
     proba = _posteriors(scores, input)
     weights = None

@@ -190,3 +190,15 @@ def test_long_tail_classifier_data_parallel_on_two_cpu_processes(tmp_path):
         np.testing.assert_allclose(ranked["params"][key], value.numpy().ravel(), rtol=1e-5,
                                    atol=1e-6)
     np.testing.assert_allclose(ranked["proba"], single.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- the page
+def test_scaling_page_doctests_pass():
+    """The "Scaling out" page's examples (Dask, Ray, Dask arrays) run, none skipped."""
+    import doctest
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "scaling.rst"
+    result = doctest.testfile(str(page), module_relative=False, verbose=False,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 20, result
+    assert result.failed == 0, f"{result.failed} example(s) of scaling.rst failed"
