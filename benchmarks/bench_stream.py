@@ -14,7 +14,7 @@ process, so that its peak resident memory (``ru_maxrss``) is its own:
 Reported: seconds, rows per second, the adjustment's share, peak memory. Run
 ``python benchmarks/bench_stream.py`` (``--n-rows``, ``--n-classes``,
 ``--block-rows``, ``--workers``); the benchmark suite calls :func:`run`
-(10^7 rows when quick).
+(2 x 10^6 rows when quick).
 """
 
 import argparse
@@ -62,7 +62,7 @@ def run(quick=True, n_rows=None, n_classes=10, block_rows=1_000_000, workers=2):
     Parameters
     ----------
     quick : bool, default=True
-        10^7 rows instead of 10^8.
+        2 x 10^6 rows instead of 10^8.
     n_rows : int, default=None
         Overrides ``quick``.
     n_classes, block_rows, workers : int
@@ -75,7 +75,7 @@ def run(quick=True, n_rows=None, n_classes=10, block_rows=1_000_000, workers=2):
         ``peak_mib``, ``data_mib`` (the float32 scores' total size),
         ``n_rows``, ``n_classes``, ``block_rows``, ``workers``.
     """
-    n_rows = n_rows or (10**7 if quick else 10**8)
+    n_rows = n_rows or (2 * 10**6 if quick else 10**8)
     block_rows = min(block_rows, n_rows)
     results = {}
     for name, adjust in (("generate + mean (floor)", False),
