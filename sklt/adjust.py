@@ -44,7 +44,7 @@ __all__ = [
 
 # Elements processed per chunk: large enough to amortise Python overhead, small
 # enough that a chunk and its scratch buffer stay in the CPU cache.
-_CHUNK_ELEMENTS = 1 << 16
+_CHUNK_ELEMENTS = 1 << 18
 
 _LOG2E = float(np.log2(np.e))
 _LN2 = float(np.log(2.0))
