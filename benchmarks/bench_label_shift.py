@@ -222,7 +222,8 @@ def run(quick=True, n_samples=5000, n_classes=10, rounds=None, seed=0):
 
     # ---- BBSE: a validation half and a target half of the same posteriors, at the
     # issue's size and at a size where the passes over the data dominate
-    big = make_posteriors(200_000 if not quick else 50_000, n_classes, seed + 1)
+    big = make_posteriors(min(200_000 if not quick else 50_000, 40 * n_samples), n_classes,
+                          seed + 1)
     for p_all, y_all in ((proba, y), (big[0], big[3])):
         _bbse_rows(row, rows, p_all, y_all, n_classes, rounds)
 

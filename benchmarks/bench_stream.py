@@ -46,6 +46,14 @@ def _pipeline(n_rows, n_classes, block_rows, adjust, workers, queue):
     queue.put({"seconds": seconds, "peak_bytes": peak, "finite": bool(np.all(np.isfinite(mean)))})
 
 
+class _ListQueue:
+    def __init__(self):
+        self.items = []
+
+    def put(self, item):
+        self.items.append(item)
+
+
 def _in_fresh_process(*args):
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
@@ -56,7 +64,7 @@ def _in_fresh_process(*args):
     return result
 
 
-def run(quick=True, n_rows=None, n_classes=10, block_rows=1_000_000, workers=2):
+def run(quick=True, n_rows=None, n_classes=10, block_rows=1_000_000, workers=2, isolate=True):
     """Stream ``n_rows`` rows through the adjustment; one dict per variant.
 
     Parameters
@@ -67,6 +75,9 @@ def run(quick=True, n_rows=None, n_classes=10, block_rows=1_000_000, workers=2):
         Overrides ``quick``.
     n_classes, block_rows, workers : int
         Classes, rows per Dask block, threads of the Dask scheduler.
+    isolate : bool, default=True
+        Run each pipeline in a fresh process (its own peak memory); False runs
+        them here (faster; the peak is then this process's).
 
     Returns
     -------
@@ -80,7 +91,12 @@ def run(quick=True, n_rows=None, n_classes=10, block_rows=1_000_000, workers=2):
     results = {}
     for name, adjust in (("generate + mean (floor)", False),
                          ("generate + adjust_logits + mean", True)):
-        results[name] = _in_fresh_process(n_rows, n_classes, block_rows, adjust, workers)
+        if isolate:
+            results[name] = _in_fresh_process(n_rows, n_classes, block_rows, adjust, workers)
+        else:
+            queue = _ListQueue()
+            _pipeline(n_rows, n_classes, block_rows, adjust, workers, queue)
+            results[name] = queue.items[0]
     floor = results["generate + mean (floor)"]["seconds"]
     rows = []
     for name, res in results.items():

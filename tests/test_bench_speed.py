@@ -1,6 +1,5 @@
 """Smoke tests of the speed benchmarks (tiny sizes): they run and report what they measured."""
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -37,21 +36,21 @@ def test_bench_label_shift_matches_the_plain_loops():
 
 
 def test_bench_stream_reports_throughput_and_peak_memory():
-    rows = bench_stream.run(n_rows=20_000, n_classes=5, block_rows=5_000, workers=1)
+    rows = bench_stream.run(n_rows=20_000, n_classes=5, block_rows=5_000, workers=1,
+                            isolate=False)
     assert [r["pipeline"] for r in rows] == ["generate + mean (floor)",
                                              "generate + adjust_logits + mean"]
     assert all(r["finite"] and r["rows_per_second"] > 0 and r["peak_mib"] > 0 for r in rows)
     assert np.isfinite(rows[1]["adjust_share"])
 
 
-def test_gpu_check_without_cuda_says_so_and_measures_nothing():
+def test_gpu_check_without_cuda_says_so_and_measures_nothing(capsys):
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("a GPU is present: run benchmarks/gpu_check.py itself")
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py")],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0
-    assert "no CUDA device" in proc.stdout and "nothing was measured" in proc.stdout
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"),
-                           "--require-gpu"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 1
+    from benchmarks import gpu_check
+
+    assert gpu_check.main([]) == 0
+    out = capsys.readouterr().out
+    assert "no CUDA device" in out and "nothing was measured" in out
+    assert gpu_check.main(["--require-gpu"]) == 1
