@@ -534,7 +534,7 @@ class _Kernel:
                 total = self._sum(d)
                 if not self._safe(total):
                     return False
-                self._rowwise(np.multiply, d, 1 / total)
+                self._rowwise(np.divide, d, total)  # t / S <= 1 exactly
             return True
         # log_proba
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -550,6 +550,9 @@ class _Kernel:
                 self._rowwise(np.subtract, d, np.log(total))
             else:
                 np.subtract(base, np.log(total), out=d)
+            # unshifted, the largest entry may round a few ulps above 0: clip, so that
+            # exp(log_proba) <= 1
+            np.minimum(d, 0, out=d)
         return True
 
     def _fast_linear(self, src, d, s):
@@ -563,7 +566,7 @@ class _Kernel:
                 total = self._sum(d)
                 if not (self._safe(total) and d.min() >= 0):
                     return False
-                self._rowwise(np.multiply, d, 1 / total)
+                self._rowwise(np.divide, d, total)  # t / S <= 1 exactly
                 return True
             # log_proba: log p + b - log sum(p r); exact also for tiny p
             prod = src
@@ -577,6 +580,7 @@ class _Kernel:
             if self.b is not None:
                 d += self._tile("b", d.shape)
             self._rowwise(np.subtract, d, np.log(total))
+            np.minimum(d, 0, out=d)  # rounding may put the largest entry just above 0
         return True
 
     def _safe(self, total):
@@ -632,7 +636,7 @@ class _Kernel:
                     return False
                 self._rowwise(np.subtract, d, m)
                 np.exp2(d, out=d)
-                self._rowwise(np.multiply, d, 1 / self._sum(d))
+                self._rowwise(np.divide, d, self._sum(d))
                 return True
             base = self._affine_natural(src, d)
             m = self._max(base)
