@@ -469,9 +469,10 @@ DIFFERENCES = """\
   corrections of a reasonably calibrated small model do comparatively well.
 - **Tuning.** 004's τ* is the best τ on the test set (an oracle); sklt's `LogitAdjusterCV` /
   `PriorShiftClassifierCV` pick τ / λ by cross-validation on the long-tailed training set,
-  which has 1–3 samples in the rarest classes at ρ = 100: classes with fewer samples than
-  folds stay in every training fold and are never validated on
-  (`benchmarks._common.TailSafeStratifiedKFold`), so tuned values are noisy.
+  which has 1–3 samples in the rarest classes at ρ = 100. The folds come from
+  `sklt.model_selection.TailSafeStratifiedKFold`: every training fold holds every class, a
+  class with a single sample is never held out, and the other rare samples are each held
+  out once; with so few of them, tuned values are noisy.
 - **Seeds.** The quick suite averages few seeds; differences below about one standard
   deviation are not meaningful. 004 averages 5 trials, 002 and 003 report single runs.
 - **Metrics.** On the balanced test sets, top-1 accuracy equals balanced accuracy

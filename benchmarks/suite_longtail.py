@@ -13,8 +13,8 @@ Two model families, every method sklt has:
 
 Post-hoc rows: LA τ = 1 (:class:`sklt.LogitAdjuster`), LA with τ tuned by cross-validation on
 the training set (:class:`sklt.tuning.LogitAdjusterCV`; the folds come from
-:class:`benchmarks._common.TailSafeStratifiedKFold`, which keeps classes with fewer samples
-than folds in every training fold), IC with tuned λ
+:class:`sklt.model_selection.TailSafeStratifiedKFold`, in which every training fold holds
+every class), IC with tuned λ
 (:class:`sklt.tuning.PriorShiftClassifierCV`), PC Softmax (:class:`sklt.PriorShiftClassifier`,
 λ = 1, uniform target — identical to LA τ = 1 on these balanced test sets, listed because the
 papers list both). Test sets are balanced; metrics are balanced accuracy, many/medium/few-shot

@@ -1,6 +1,7 @@
 """Performance ratios: the ``run()`` functions of ``benchmarks/bench_adjust.py``,
-``bench_tuning.py``, ``bench_losses.py``, ``bench_training_methods.py`` and
-``bench_fusion.py`` (written beside the features they measure).
+``bench_tuning.py``, ``bench_tuning_quality.py``, ``bench_losses.py``,
+``bench_training_methods.py`` and ``bench_fusion.py`` (written beside the features they
+measure).
 
 Each module is imported if present and its ``run`` called with ``quick`` (and ``seeds``)
 when it accepts them; whatever it returns (a DataFrame, a list of dicts or a dict) is stored as
@@ -17,6 +18,8 @@ from ._common import NOT_IMPLEMENTED, Timer, run_method
 MODULES = {
     "bench_adjust": "post-hoc adjustment (sklt.adjust / sklt.posthoc)",
     "bench_tuning": "λ / τ tuners (sklt.tuning)",
+    "bench_tuning_quality": "tuned τ at the extreme tail (ρ = 100) against τ = 1 and the "
+    "test-set oracle; binary data against a hand-widened grid (issue #11)",
     "bench_losses": "training losses (sklt.nn)",
     "bench_training_methods": "training-time methods: mixup, UniMix, Bayias, estimated offset "
     "(003 Table 4, 001 Table 3)",

@@ -117,10 +117,12 @@ for s, X in zip(severities[[0, 3, 6]], [foggy_tests[i] for i in (0, 3, 6)], stri
 # ------------------------------------
 # The paper tunes the strength on a validation split. ``lam`` acts at
 # prediction time, so the fitted fusion model is scored over a grid without
-# refitting.
+# refitting (:func:`sklt.model_selection.adjustment_curve`, drawn by
+# ``AdjustmentCurveDisplay.from_estimator``), with the tuners' rules: the
+# default range is extended if the best score sits on its edge, and among the
+# values within one standard error of the best the one closest to 1 is kept.
 X_val_fog = fog(X_val, 0.5)
-disp = AdjustmentCurveDisplay.from_estimator(uno_ic, X_val_fog, y_val, param="lam",
-                                             values=np.linspace(0, 2, 21),
+disp = AdjustmentCurveDisplay.from_estimator(uno_ic, X_val_fog, y_val, param_name="lam",
                                              name="UNO-IC, validation (fog 0.5)")
 uno_ic.set_params(lam=disp.best_value)
 score = balanced_accuracy_score(y_test, uno_ic.predict(fog(X_test, 0.5)))

@@ -67,7 +67,7 @@ search = GridSearchCV(corrector, {"lam": lams}, scoring="balanced_accuracy", cv=
 search.fit(X_val, y_val)
 
 fig, ax = plt.subplots(figsize=(6, 4))
-AdjustmentCurveDisplay.from_cv_results(search, name="validation (5 folds)", ax=ax)
+AdjustmentCurveDisplay.from_tuner(search, name="validation (5 folds)", ax=ax)
 ax.set_title("Balanced accuracy against the rebalancing strength")
 print(f"chosen lam = {search.best_params_['lam']:.2f}")
 
@@ -75,17 +75,25 @@ print(f"chosen lam = {search.best_params_['lam']:.2f}")
 # The same search with ``PriorShiftClassifierCV``
 # -----------------------------------------------
 # sklt's tuner computes each fold's held-out log-scores once and sweeps the
-# whole grid on them, instead of scoring one candidate estimator per value; with
-# the same folds and scorer it finds the same ``lam`` and the same curve.
+# whole grid on them, instead of scoring one candidate estimator per value.
+# With ``cv_score="mean", tie_rule=None`` it follows GridSearchCV's rule and,
+# on the same folds, finds the same curve and the same ``lam``. Its default
+# scores each value once on all folds' held-out predictions pooled, and among
+# the values within one standard error of the best it keeps the one closest
+# to 1 (see :ref:`tuning`).
+same_rule = PriorShiftClassifierCV(FrozenEstimator(model), lams=lams, cv=5,
+                                   source_prior=train_prior, cv_score="mean",
+                                   tie_rule=None, store_cv_results=True).fit(X_val, y_val)
+gap = np.abs(same_rule.cv_results_["mean_score"] - search.cv_results_["mean_test_score"]).max()
+print(f"GridSearchCV's rule: lam = {same_rule.best_lam_:.2f} (GridSearchCV: "
+      f"{search.best_params_['lam']:.2f}); largest difference of the mean scores: {gap:.1e}")
+
 tuner = PriorShiftClassifierCV(FrozenEstimator(model), lams=lams, cv=5,
                                source_prior=train_prior, store_cv_results=True)
 tuner.fit(X_val, y_val)
 fig, ax = plt.subplots(figsize=(6, 4))
-AdjustmentCurveDisplay.from_cv_results(tuner, name="PriorShiftClassifierCV", ax=ax)
-gap = np.abs(tuner.cv_results_["mean_score"] - search.cv_results_["mean_test_score"]).max()
-print(f"PriorShiftClassifierCV: lam = {tuner.best_lam_:.2f}, "
-      f"GridSearchCV: lam = {search.best_params_['lam']:.2f}; "
-      f"largest difference of the mean scores: {gap:.1e}")
+AdjustmentCurveDisplay.from_tuner(tuner, name="pooled (default)", ax=ax, show_folds=True)
+print(f"default rule: lam = {tuner.best_lam_:.2f}")
 
 # %%
 # The same curve on the test set
@@ -95,8 +103,8 @@ print(f"PriorShiftClassifierCV: lam = {tuner.best_lam_:.2f}, "
 # the validation choice is to the best strength in hindsight.
 fitted = search.best_estimator_
 fig, ax = plt.subplots(figsize=(6, 4))
-disp = AdjustmentCurveDisplay.from_estimator(fitted, X_test, y_test, values=lams,
-                                             name="test set", ax=ax)
+disp = AdjustmentCurveDisplay.from_estimator(fitted, X_test, y_test, param_range=lams,
+                                             tie_rule=None, name="test set", ax=ax)
 ax.axvline(search.best_params_["lam"], color="grey", linestyle=":",
            label="chosen on validation")
 ax.legend()

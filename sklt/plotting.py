@@ -11,8 +11,9 @@ it as attributes and calls ``plot``, which draws on ``ax`` (a new figure when
   curve (the default for a binary problem), with the calibration error in the
   legend;
 - :class:`AdjustmentCurveDisplay`: a validation score against the adjustment
-  strength ``lam`` or ``tau`` (Tian et al. 2020, Fig. 2), from a tuner's
-  ``cv_results_`` (mean ± std over folds) or from a fitted corrector and a grid;
+  strength ``lam`` or ``tau`` (Tian et al. 2020, Fig. 2), from a fitted tuner
+  (``from_tuner``: pooled or mean score, each fold's curve, ± std over folds)
+  or from a fitted corrector or fusion model and validation data;
 - :class:`ClassAccuracyDisplay`: per-class accuracy against the number of
   training samples of the class, with the many/medium/few-shot bands
   (Kim et al. 2020, Fig. 4; Menon et al. 2021, Fig. 4), one line per model.
@@ -28,10 +29,6 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["AdjustmentCurveDisplay", "ClassAccuracyDisplay", "ReliabilityDisplay"]
-
-# Parameters of sklt's post-hoc correctors that act at prediction time: changing them
-# on a fitted corrector changes its predictions without a refit.
-_PREDICT_TIME_PARAMS = ("lam", "tau", "temperature")
 
 
 def _check_matplotlib(caller):
@@ -593,40 +590,75 @@ def _param_label(param):
     return _PARAM_LABELS.get(param.rsplit("__", 1)[-1], param)
 
 
+def _check_ax(ax):
+    """Reject a wrong ``ax`` before any work (``_get_ax`` checks it again when drawing)."""
+    if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None; got {ax!r}.")
+
+
+def _optional_array(value, name, shape):
+    if value is None:
+        return None
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must hold numbers; got {value!r}.") from None
+    if array.shape != shape:
+        raise ValueError(f"{name} has shape {array.shape}; expected {shape}.")
+    return array
+
+
+def _optional_number(value, name):
+    if value is None:
+        return None
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise ValueError(f"{name} must be a number or None; got {value!r}.")
+    return float(value)
+
+
 class AdjustmentCurveDisplay:
-    """Validation score against the adjustment strength ``lam`` or ``tau``.
+    """Score against the correction strength ``lam`` or ``tau``: per fold and pooled.
 
     Tian et al. 2020 (Fig. 2) observe that the validation accuracy is concave
     in the rebalancing strength ``λ`` and pick its peak (§3.2.3); Menon et al.
-    2021 tune ``τ`` the same way. This Display draws that curve and marks the
-    chosen value:
+    2021 tune ``τ`` the same way. This Display draws that curve, optionally the
+    curve of each cross-validation fold, and marks the chosen value. The
+    parameter names follow :class:`~sklearn.model_selection.ValidationCurveDisplay`
+    (``param_name``, ``param_range``):
 
-    - :meth:`from_cv_results`: from a fitted tuner
-      (:class:`sklt.tuning.PriorShiftClassifierCV`,
-      :class:`sklt.tuning.LogitAdjusterCV`, or a
-      :class:`~sklearn.model_selection.GridSearchCV` over one parameter), with
-      the mean score over the cross-validation folds and a ± one standard
-      deviation band;
-    - :meth:`from_estimator`: from a fitted sklt corrector and validation data,
-      evaluating a grid of values with ``set_params`` without refitting (the
-      papers' protocol: the model trained once, often as a
-      :class:`~sklearn.frozen.FrozenEstimator`, the strength tuned on a
-      validation set).
+    - :meth:`from_tuner`: from a fitted tuner
+      (:class:`sklt.PriorShiftClassifierCV`, :class:`sklt.LogitAdjusterCV`, or a
+      :class:`~sklearn.model_selection.GridSearchCV` over one parameter): the
+      score the tuner maximised (sklt's tuners: pooled over the folds by
+      default; a search: the mean over folds) with a ± one standard deviation
+      band over the folds, and each fold's curve with ``show_folds=True``;
+    - :meth:`from_estimator`: from a fitted sklt corrector or fusion model and
+      validation data (:func:`sklt.model_selection.adjustment_curve`): each
+      value set with ``set_params`` without refitting (the papers' protocol:
+      the model trained once, the strength tuned on a validation set).
+
+    (scikit-learn's ``from_cv_results`` methods, e.g.
+    :meth:`sklearn.metrics.RocCurveDisplay.from_cv_results`, take the output of
+    :func:`~sklearn.model_selection.cross_validate`; this Display reads a fitted
+    tuner instead, hence :meth:`from_tuner`.)
 
     Parameters
     ----------
-    values : ndarray of shape (n_values,)
-        The grid of the parameter.
-    scores : ndarray of shape (n_values,)
-        The score at each value (the mean over folds for cross-validation);
-        NaN for a value that was not scored (``search="peak"`` of the tuners),
-        which is left out of the plot.
-    param : str, default="lam"
+    param_range : array-like of shape (n_values,)
+        The values of the parameter.
+    scores : array-like of shape (n_values,)
+        The score at each value (pooled over folds, or their mean); NaN for a
+        value that was not scored (``search="peak"`` of the tuners), which is
+        left out of the plot.
+    param_name : str, default="lam"
         Name of the parameter (``"lam"``, ``"tau"``, ``"temperature"``, or a
         nested name such as ``"priorshiftclassifier__lam"``).
-    std : ndarray of shape (n_values,), default=None
+    std : array-like of shape (n_values,), default=None
         Standard deviation of the score over the folds.
-    fold_scores : ndarray of shape (n_splits, n_values), default=None
+    fold_scores : array-like of shape (n_splits, n_values), default=None
         The score of each fold at each value.
     best_value : float, default=None
         The chosen value, marked on the plot.
@@ -642,7 +674,9 @@ class AdjustmentCurveDisplay:
     line_ : matplotlib Line2D
         The score curve.
     band_ : matplotlib PolyCollection or None
-        The mean ± std band (when ``std`` is given).
+        The ± std band (when ``std`` is given).
+    fold_lines_ : list of matplotlib Line2D
+        One curve per fold (``show_folds=True``), else empty.
     best_line_ : matplotlib Line2D or None
         The vertical line at the chosen value.
     ax_ : matplotlib Axes
@@ -652,6 +686,7 @@ class AdjustmentCurveDisplay:
 
     See Also
     --------
+    sklt.model_selection.adjustment_curve : The curve without a plot.
     sklearn.model_selection.ValidationCurveDisplay : The same idea for any
         hyperparameter, refitting at each value.
 
@@ -660,7 +695,7 @@ class AdjustmentCurveDisplay:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from sklt.plotting import AdjustmentCurveDisplay
-    >>> disp = AdjustmentCurveDisplay([0.0, 0.5, 1.0], [0.70, 0.78, 0.76], param="tau",
+    >>> disp = AdjustmentCurveDisplay([0.0, 0.5, 1.0], [0.70, 0.78, 0.76], param_name="tau",
     ...                               best_value=0.5).plot()
     >>> disp.ax_.get_xlabel()
     '$\\\\tau$'
@@ -668,10 +703,10 @@ class AdjustmentCurveDisplay:
 
     def __init__(
         self,
-        values,
+        param_range,
         scores,
         *,
-        param="lam",
+        param_name="lam",
         std=None,
         fold_scores=None,
         best_value=None,
@@ -679,9 +714,9 @@ class AdjustmentCurveDisplay:
         scoring=None,
         name=None,
     ):
-        self.values = values
+        self.param_range = param_range
         self.scores = scores
-        self.param = param
+        self.param_name = param_name
         self.std = std
         self.fold_scores = fold_scores
         self.best_value = best_value
@@ -689,7 +724,8 @@ class AdjustmentCurveDisplay:
         self.scoring = scoring
         self.name = name
 
-    def plot(self, *, ax=None, name=None, show_best=True, band=True, **kwargs):
+    def plot(self, *, ax=None, name=None, show_best=True, band=True, show_folds=False,
+             **kwargs):
         """Draw the score curve.
 
         Parameters
@@ -701,7 +737,9 @@ class AdjustmentCurveDisplay:
         show_best : bool, default=True
             Mark ``best_value`` with a vertical dashed line.
         band : bool, default=True
-            Shade mean ± std when ``std`` is known.
+            Shade ± std when ``std`` is known.
+        show_folds : bool, default=False
+            Draw each fold's curve (thin lines) when ``fold_scores`` is known.
         **kwargs : dict
             Passed to :meth:`matplotlib.axes.Axes.plot` for the curve.
 
@@ -710,16 +748,34 @@ class AdjustmentCurveDisplay:
         display : AdjustmentCurveDisplay
             This object, with ``ax_``, ``figure_`` and the artists set.
         """
+        _check_ax(ax)
+        try:
+            values = np.asarray(self.param_range, dtype=float)
+            scores = np.asarray(self.scores, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError("param_range and scores must hold numbers.") from None
+        if values.shape != scores.shape or values.ndim != 1:
+            raise ValueError(
+                f"param_range and scores must be 1-D arrays of the same length; got shapes "
+                f"{values.shape} and {scores.shape}."
+            )
+        std = _optional_array(self.std, "std", values.shape)
+        fold_scores = None
+        if self.fold_scores is not None:
+            fold_scores = np.asarray(self.fold_scores, dtype=float)
+            if fold_scores.ndim != 2 or fold_scores.shape[1] != len(values):
+                raise ValueError(
+                    f"fold_scores has shape {fold_scores.shape}; expected (n_splits, "
+                    f"{len(values)})."
+                )
+        best_value = _optional_number(self.best_value, "best_value")
+        best_score = _optional_number(self.best_score, "best_score")
+        if not isinstance(self.param_name, str):
+            raise ValueError(f"param_name must be a string; got {self.param_name!r}.")
+
         self.ax_, self.figure_ = _get_ax(ax, "AdjustmentCurveDisplay.plot")
         ax = self.ax_
         name = self.name if name is None else name
-        values = np.asarray(self.values, dtype=float)
-        scores = np.asarray(self.scores, dtype=float)
-        if values.shape != scores.shape or values.ndim != 1:
-            raise ValueError(
-                f"values and scores must be 1-D arrays of the same length; got shapes "
-                f"{values.shape} and {scores.shape}."
-            )
         # A peak search scores only some values (NaN elsewhere): draw those.
         scored = np.isfinite(scores)
         style = _style({"marker": "o", "markersize": 3}, kwargs)
@@ -727,50 +783,58 @@ class AdjustmentCurveDisplay:
             style.setdefault("label", name)
         (self.line_,) = ax.plot(values[scored], scores[scored], **style)
         color = self.line_.get_color()
+        self.fold_lines_ = []
+        if show_folds and fold_scores is not None:
+            for i, fold in enumerate(fold_scores):
+                ok = np.isfinite(fold)
+                (line,) = ax.plot(values[ok], fold[ok], color=color, alpha=0.35, linewidth=0.8,
+                                  label="each fold" if i == 0 else None)
+                self.fold_lines_.append(line)
         self.band_ = None
-        if band and self.std is not None:
-            std = np.asarray(self.std, dtype=float)[scored]
+        if band and std is not None:
+            ok = scored & np.isfinite(std)
             self.band_ = ax.fill_between(
-                values[scored], scores[scored] - std, scores[scored] + std, color=color,
+                values[ok], scores[ok] - std[ok], scores[ok] + std[ok], color=color,
                 alpha=0.2, linewidth=0, label="± 1 std over folds",
             )
         self.best_line_ = None
-        if show_best and self.best_value is not None:
-            best_label = f"chosen {_param_label(self.param)} = {self.best_value:.3g}"
+        if show_best and best_value is not None:
+            best_label = f"chosen {_param_label(self.param_name)} = {best_value:.3g}"
             self.best_line_ = ax.axvline(
-                self.best_value, color=color, linestyle="--", linewidth=1, label=best_label
+                best_value, color=color, linestyle="--", linewidth=1, label=best_label
             )
-            if self.best_score is not None:
-                ax.plot([self.best_value], [self.best_score], marker="*", markersize=12,
+            if best_score is not None:
+                ax.plot([best_value], [best_score], marker="*", markersize=12,
                         color=color, linestyle="none")
-        ylabel = "score" if self.scoring is None else self.scoring.replace("_", " ")
-        ax.set(xlabel=_param_label(self.param), ylabel=ylabel)
+        ylabel = "score" if not isinstance(self.scoring, str) else self.scoring.replace("_", " ")
+        ax.set(xlabel=_param_label(self.param_name), ylabel=ylabel)
         if ax.get_legend_handles_labels()[1]:
             ax.legend(loc="best")
         return self
 
     @classmethod
-    def from_cv_results(cls, tuner, *, param=None, name=None, ax=None, show_best=True,
-                        band=True, **kwargs):
+    def from_tuner(cls, tuner, *, param_name=None, name=None, ax=None, show_best=True,
+                   band=True, show_folds=False, **kwargs):
         """Score curve of a fitted tuner, with its spread over the folds.
 
         Reads ``tuner.cv_results_``:
 
         - sklt's tuners (``PriorShiftClassifierCV``, ``LogitAdjusterCV``, fit
-          with ``store_cv_results=True``): the grid ``"lams"`` or ``"taus"``,
-          ``"mean_score"``, ``"std_score"``, ``"scores"`` (n_splits,
-          n_values), and the chosen ``best_lam_`` or ``best_tau_`` with
-          ``best_score_``;
+          with ``store_cv_results=True``): the grid ``"lams"`` or ``"taus"``
+          (range extension included), the score the choice maximised
+          (``"score"``: pooled over the folds, or their mean, as the tuner's
+          ``cv_score``), ``"std_score"``, the per-fold ``"scores"``, and the
+          chosen ``best_lam_`` or ``best_tau_`` with ``best_score_``;
         - a :class:`~sklearn.model_selection.GridSearchCV` (or any search with
           scikit-learn's ``cv_results_``) over a single numeric parameter:
-          ``"param_<param>"``, ``"mean_test_score"``, ``"std_test_score"``,
+          ``"param_<name>"``, ``"mean_test_score"``, ``"std_test_score"``,
           ``"split<i>_test_score"`` and ``best_params_``.
 
         Parameters
         ----------
         tuner : fitted tuner
             See above.
-        param : str, default=None
+        param_name : str, default=None
             For a scikit-learn search: the parameter on the x axis (e.g.
             ``"lam"`` or ``"priorshiftclassifier__lam"``); default: the only
             parameter searched. Not used for sklt's tuners.
@@ -778,7 +842,7 @@ class AdjustmentCurveDisplay:
             Name for the legend; default: the tuner's class name.
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure when None.
-        show_best, band, **kwargs
+        show_best, band, show_folds, **kwargs
             Passed to :meth:`plot`.
 
         Returns
@@ -797,13 +861,13 @@ class AdjustmentCurveDisplay:
         >>> X, y = make_classification(n_samples=400, weights=[0.9], random_state=0)
         >>> search = GridSearchCV(PriorShiftClassifier(), {"lam": np.linspace(0, 2, 5)},
         ...                       scoring="balanced_accuracy", cv=3).fit(X, y)
-        >>> disp = AdjustmentCurveDisplay.from_cv_results(search)
+        >>> disp = AdjustmentCurveDisplay.from_tuner(search)
         >>> disp.fold_scores.shape
         (3, 5)
         >>> bool(disp.best_value == search.best_params_["lam"])
         True
         """
-        _check_matplotlib("AdjustmentCurveDisplay.from_cv_results")
+        _check_matplotlib("AdjustmentCurveDisplay.from_tuner")
         results = getattr(tuner, "cv_results_", None)
         if not isinstance(results, dict):
             raise ValueError(
@@ -814,38 +878,36 @@ class AdjustmentCurveDisplay:
         name = type(tuner).__name__ if name is None else name
         grid_key = next((key for key in ("lams", "taus") if key in results), None)
         if grid_key is not None:
-            param = grid_key[:-1]
+            param_name = grid_key[:-1]
             missing = {"mean_score", "std_score", "scores"} - set(results)
             if missing:
                 raise ValueError(
                     f"{type(tuner).__name__}.cv_results_ lacks the keys {sorted(missing)}."
                 )
             values = np.asarray(results[grid_key], dtype=float)
-            scores = np.asarray(results["mean_score"], dtype=float)
+            scores = np.asarray(results.get("score", results["mean_score"]), dtype=float)
             std = np.asarray(results["std_score"], dtype=float)
             fold_scores = np.asarray(results["scores"], dtype=float)
-            best_value = getattr(tuner, f"best_{param}_", None)
+            best_value = getattr(tuner, f"best_{param_name}_", None)
             best_score = getattr(tuner, "best_score_", None)
-            scoring = getattr(tuner, "scoring", None)
         else:
-            values, scores, std, fold_scores, best_value, best_score, param = (
-                _from_search_results(tuner, results, param)
+            values, scores, std, fold_scores, best_value, best_score, param_name = (
+                _from_search_results(tuner, results, param_name)
             )
-            scoring = getattr(tuner, "scoring", None)
-        if not isinstance(scoring, str):
-            scoring = None
+        scoring = getattr(tuner, "scoring", None)
         disp = cls(
             values,
             scores,
-            param=param,
+            param_name=param_name,
             std=std,
             fold_scores=fold_scores,
             best_value=None if best_value is None else float(best_value),
             best_score=None if best_score is None else float(best_score),
-            scoring=scoring,
+            scoring=scoring if isinstance(scoring, str) else None,
             name=name,
         )
-        return disp.plot(ax=ax, show_best=show_best, band=band, **kwargs)
+        return disp.plot(ax=ax, show_best=show_best, band=band, show_folds=show_folds,
+                         **kwargs)
 
     @classmethod
     def from_estimator(
@@ -854,46 +916,61 @@ class AdjustmentCurveDisplay:
         X,
         y,
         *,
-        param="lam",
-        values=None,
+        param_name="lam",
+        param_range=None,
         scoring="balanced_accuracy",
+        cv=5,
+        tie_rule="se",
+        tie_break="middle",
         name=None,
         ax=None,
         show_best=True,
+        show_folds=False,
         **kwargs,
     ):
-        """Score of a fitted corrector on ``X, y`` over a grid of strengths.
+        """Score of a fitted corrector or fusion model on ``X, y`` over a grid of strengths.
 
-        For each value of ``values``, the parameter is set on the *fitted*
-        ``estimator`` with ``set_params`` and the model is scored on ``X, y``;
-        nothing is refit, and ``estimator`` is left with its original value.
-        This works for the parameters that sklt's post-hoc correctors read at
-        prediction time: ``lam``, ``tau`` and ``temperature`` (also nested, as
-        in ``"priorshiftclassifier__lam"`` for a pipeline). The best value (the
-        first on ties) is marked.
+        Computed by :func:`sklt.model_selection.adjustment_curve`: for each
+        value the parameter is set on the *fitted* ``estimator`` with
+        ``set_params`` and the model is scored on ``X, y``; nothing is refit,
+        and ``estimator`` keeps its own value. Only parameters that act at
+        prediction time are accepted: ``lam``, ``tau`` and ``temperature`` of
+        sklt's correctors and ``lam`` of :class:`sklt.NoisyOrFusionClassifier`
+        (also nested, as in ``"priorshiftclassifier__lam"`` for a pipeline).
+        The chosen value follows the tuners' rules (default range extended
+        while the best score is on its edge, ``tie_rule`` for near-ties).
 
         Parameters
         ----------
         estimator : fitted estimator
-            A fitted :class:`sklt.PriorShiftClassifier` or
-            :class:`sklt.LogitAdjuster`, or a pipeline ending with one.
+            A fitted :class:`sklt.PriorShiftClassifier`,
+            :class:`sklt.LogitAdjuster` or :class:`sklt.NoisyOrFusionClassifier`,
+            or a pipeline ending with one.
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Validation data.
         y : array-like of shape (n_samples,)
             Validation labels.
-        param : str, default="lam"
+        param_name : str, default="lam"
             The parameter to sweep.
-        values : array-like of shape (n_values,), default=None
-            The grid; default ``np.linspace(0, 2, 21)``.
+        param_range : array-like of shape (n_values,), default=None
+            The grid; default 21 values on ``[0, 2]``, extended while the best
+            score is on its upper edge.
         scoring : str or callable, default="balanced_accuracy"
             A scorer name (sklt's names and scikit-learn's, see
             :func:`sklt.metrics.get_scorer`) or a callable
             ``scorer(estimator, X, y)``.
+        cv : int or cross-validation generator, default=5
+            Folds of ``X`` for the per-fold curves and the standard error of
+            ``tie_rule="se"``.
+        tie_rule : "se", float or None, default="se"
+            Near-ties, as in :class:`sklt.LogitAdjusterCV`.
+        tie_break : {"middle", "closest_to_one"}, default="middle"
+            The value chosen among near-ties, as in :class:`sklt.LogitAdjusterCV`.
         name : str, default=None
             Name for the legend; default: the estimator's class name.
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure when None.
-        show_best, **kwargs
+        show_best, show_folds, **kwargs
             Passed to :meth:`plot`.
 
         Returns
@@ -910,62 +987,31 @@ class AdjustmentCurveDisplay:
         >>> X, y = make_classification(n_samples=600, weights=[0.9], random_state=0)
         >>> clf = LogitAdjuster().fit(X[:300], y[:300])
         >>> disp = AdjustmentCurveDisplay.from_estimator(
-        ...     clf, X[300:], y[300:], param="tau", values=[0.0, 0.5, 1.0, 1.5])
+        ...     clf, X[300:], y[300:], param_name="tau", param_range=[0.0, 0.5, 1.0, 1.5])
         >>> disp.scores.shape
         (4,)
         >>> clf.tau    # the estimator keeps its value
         1.0
         """
         _check_matplotlib("AdjustmentCurveDisplay.from_estimator")
-        if not isinstance(param, str) or param.rsplit("__", 1)[-1] not in _PREDICT_TIME_PARAMS:
-            raise ValueError(
-                f"param must be one of {list(_PREDICT_TIME_PARAMS)} (or a nested name ending "
-                f"with one), the parameters that act without a refit; got {param!r}. To "
-                "sweep another parameter, fit a GridSearchCV and use from_cv_results."
-            )
-        params = estimator.get_params()
-        if param not in params:
-            raise ValueError(
-                f"{type(estimator).__name__} has no parameter {param!r}; its parameters "
-                f"include {sorted(k for k in params if k.endswith(_PREDICT_TIME_PARAMS))}."
-            )
-        check_is_fitted(estimator)
-        values = np.linspace(0, 2, 21) if values is None else np.asarray(values, dtype=float)
-        if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
-            raise ValueError("values must be a non-empty 1-D array of finite numbers.")
-        scorer = _get_scorer(scoring)
-        original = params[param]
-        scores = np.empty(values.shape)
-        try:
-            for i, value in enumerate(values):
-                estimator.set_params(**{param: float(value)})
-                scores[i] = scorer(estimator, X, y)
-        finally:
-            estimator.set_params(**{param: original})
-        best = int(np.argmax(scores))
+        _check_ax(ax)
+        from .model_selection import adjustment_curve
+
+        curve = adjustment_curve(estimator, X, y, param_name=param_name,
+                                 param_range=param_range, scoring=scoring, cv=cv,
+                                 tie_rule=tie_rule, tie_break=tie_break)
         name = type(estimator).__name__ if name is None else name
         disp = cls(
-            values,
-            scores,
-            param=param,
-            best_value=float(values[best]),
-            best_score=float(scores[best]),
+            curve.param_range,
+            curve.scores,
+            param_name=param_name,
+            fold_scores=curve.fold_scores,
+            best_value=curve.best_value,
+            best_score=curve.best_score,
             scoring=scoring if isinstance(scoring, str) else None,
             name=name,
         )
-        return disp.plot(ax=ax, show_best=show_best, **kwargs)
-
-
-def _get_scorer(scoring):
-    try:
-        from .metrics import get_scorer
-    except ImportError:  # pragma: no cover - sklt.metrics not available
-        from sklearn.metrics import get_scorer
-    if callable(scoring):
-        return scoring
-    if not isinstance(scoring, str):
-        raise ValueError(f"scoring must be a scorer name or a callable; got {scoring!r}.")
-    return get_scorer(scoring)
+        return disp.plot(ax=ax, show_best=show_best, show_folds=show_folds, **kwargs)
 
 
 def _from_search_results(search, results, param):
@@ -979,12 +1025,12 @@ def _from_search_results(search, results, param):
     if param is None:
         if len(searched) != 1:
             raise ValueError(
-                f"The search varies several parameters {searched}: pass param= to choose "
+                f"The search varies several parameters {searched}: pass param_name= to choose "
                 "the one on the x axis."
             )
         param = searched[0]
     if param not in searched:
-        raise ValueError(f"param {param!r} was not searched; the search varies {searched}.")
+        raise ValueError(f"param_name {param!r} was not searched; the search varies {searched}.")
     if len(searched) > 1:
         raise ValueError(
             f"The search varies several parameters {searched}; the curve of {param!r} "

@@ -10,19 +10,27 @@ tunes a decision threshold. The papers tune ``lam``/``tau`` post-training on a
 validation set (Tian et al. 2020, §3.2.3; Menon et al. 2021, §4): pass a
 :class:`~sklearn.frozen.FrozenEstimator` to do exactly that.
 
+Built for the extreme tail of a long-tailed training set (a class with one to
+three samples): the default folds are
+:class:`~sklt.model_selection.TailSafeStratifiedKFold` (every training fold holds
+every class); each value is scored once on all folds' held-out predictions
+pooled (:class:`_HeldOutScores`); the default range is extended while the best
+score is on its upper edge; near-ties are resolved on the plateau of values
+within one paired standard error of the best (:func:`_choose`).
+
 ``search="peak"`` implements the O(log N) peak search over the sorted grid that
 Tian et al. (2020, §3.2.3) describe for the (empirically unimodal) validation
 score; see :func:`_peak_search` for the rule used on the plateaus of step-like
 scores.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import StratifiedShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -39,6 +47,7 @@ from sklearn.utils.validation import (
 
 from .adjust import adjust_logits
 from .metrics import get_scorer
+from .model_selection import _check_tail_safe_cv
 from .posthoc import (
     _PRIOR_CONSTRAINT,
     LogitAdjuster,
@@ -53,6 +62,12 @@ __all__ = ["LogitAdjusterCV", "PriorShiftClassifierCV"]
 
 #: Default range of the correction strength when the grid is given as a number of values.
 _DEFAULT_RANGE = (0.0, 2.0)
+#: Largest strength the automatic range extension reaches (five times the default range).
+_MAX_STRENGTH = 10.0
+#: The theory value of the strength: ``tau = lam = 1`` is the Bayes rule for a calibrated
+#: model (Menon et al. 2021, eq. 9; Tian et al. 2020, eq. 5); near-ties go to the value
+#: closest to it.
+_REFERENCE_STRENGTH = 1.0
 
 
 # --------------------------------------------------------------------------- peak search
@@ -153,148 +168,602 @@ def _peak_search(score, n_values):
     return best, cache
 
 
-# --------------------------------------------------------------------------- fold scoring
-class _HeldOutCorrector(_BasePriorCorrector):
-    """A fitted corrector whose inner log-scores on one held-out set are precomputed.
+# --------------------------------------------------------------------------- choice
+def _standard_error(fold_scores):
+    """Standard error of a mean over folds: ``std(ddof=1) / sqrt(n)`` of the finite scores."""
+    finite = np.asarray(fold_scores, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size < 2:
+        return 0.0
+    return float(finite.std(ddof=1) / np.sqrt(finite.size))
 
-    Scorers need an estimator: this one answers ``predict``, ``predict_proba``,
-    ``predict_log_proba`` and ``decision_function`` for the held-out samples with
-    exactly the arithmetic of the real corrector (the shared base class), from
-    log-scores computed once per fold. Setting ``strength`` sweeps the grid
-    without touching the inner model (the trick of scikit-learn's ``_CurveScorer``).
+
+def _tie_tolerance(fold_scores, top, i, tie_rule):
+    """How far below the best score value ``i`` may score and still be tied with it.
+
+    ``"se"``: one standard error of the *paired* per-fold difference between the
+    best value and this one, ``std_f(s_f(top) - s_f(i), ddof=1) / sqrt(n_f)``
+    over the folds where both are finite (0 with fewer than two): folds that
+    are hard for every value (a rare class with one held-out sample) cancel
+    out, so a value is tied only if the folds do not agree that it is worse.
+    ``"se_unpaired"`` (for the benchmarks' ablation): the standard error of the
+    best value's per-fold scores. A number: itself.
     """
-
-    def __init__(self, estimator, log_scores, classes, source_prior, target_prior,
-                 strength=1.0, temperature=1.0):
-        self.estimator = estimator
-        self.log_scores = log_scores
-        self.classes = classes
-        self.source_prior = source_prior
-        self.target_prior = target_prior
-        self.strength = strength
-        self.temperature = temperature
-        self.estimator_ = estimator
-        self.classes_ = classes
-        self.source_prior_ = source_prior
-        self.target_prior_ = target_prior
-
-    def _adjusted(self, X, output):
-        if _num_samples(X) != self.log_scores.shape[0]:
-            raise ValueError(
-                "The scorer asked for predictions on data other than the held-out fold "
-                f"({_num_samples(X)} samples instead of {self.log_scores.shape[0]})."
-            )
-        return adjust_logits(
-            self.log_scores,
-            self.source_prior_,
-            self.target_prior_,
-            strength=self.strength,
-            temperature=self.temperature,
-            output=output,
-        )
+    if not isinstance(tie_rule, str):
+        return float(tie_rule)
+    if tie_rule == "se_unpaired":
+        return _standard_error(fold_scores[:, top])
+    return _standard_error(fold_scores[:, top] - fold_scores[:, i])
 
 
-class _HeldOutFold:
-    """Everything needed to score any grid value on one fold: no model refit."""
+def _choose(values, score, tolerance_of, tie_rule, tie_break="middle",
+            reference=_REFERENCE_STRENGTH):
+    """The grid index a tuner picks, by the tie rule, among the finite scores.
 
-    def __init__(self, corrector, X_val, y_val, score_params):
-        self.corrector = corrector
-        self.X_val = X_val
-        self.y_val = y_val
-        self.score_params = score_params
-
-    def score(self, scorer, strength, temperature):
-        self.corrector.strength = strength
-        self.corrector.temperature = temperature
-        value = scorer(self.corrector, self.X_val, self.y_val, **self.score_params)
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"The scorer must return a single number; got {value!r}."
-            ) from None
-        if np.isnan(value):
-            raise ValueError(
-                f"The scorer returned NaN for strength {strength!r} on a held-out fold of "
-                f"{len(self.y_val)} samples; use a scorer that is defined on every fold (e.g. "
-                "one that does not divide by a class count that can be zero)."
-            )
-        return value
-
-
-def _fit_and_score_over_grid(
-    corrector,
-    X,
-    y,
-    *,
-    train_idx,
-    val_idx,
-    fit_params,
-    score_params,
-    scorer,
-    classes,
-    settings,
-    keep_data,
-    keep_model=False,
-):
-    """Fit ``corrector`` on one training fold and score every grid value on its held-out fold.
-
-    The inner model is fit once; its held-out log-scores are computed once; each grid
-    value only re-runs :func:`sklt.adjust.adjust_logits` and the scorer.
+    ``tie_rule=None``: the best score, the smallest value on an exact tie (the
+    choice of :class:`~sklearn.model_selection.GridSearchCV`). Otherwise the
+    *plateau* of the best score is the contiguous run of grid values around it
+    whose scores are below the best by at most their tolerance
+    (``tolerance_of(i)``), and ``tie_break`` picks one of them: ``"middle"``,
+    the value nearest the middle of the plateau's range, or ``"closest_to_one"``,
+    the value closest to ``reference`` (on equal distances, the smaller value).
 
     Parameters
     ----------
-    corrector : _BasePriorCorrector
-        Unfitted clone of the corrector (its own strength is irrelevant).
-    X, y : array-like
-        All the data.
-    train_idx, val_idx : ndarray
-        The split.
-    fit_params, score_params : dict
-        Metadata for the corrector's ``fit`` and for the scorer (full length;
-        sliced here).
-    scorer : callable
-        ``scorer(estimator, X, y, **score_params)``.
-    classes : ndarray
-        All classes; every training fold must contain each of them.
-    settings : list of (strength, temperature) or None
-        Grid to score now; ``None`` scores nothing (peak search scores lazily).
-    keep_data : bool
-        Keep the fold's held-out data for later scoring.
-    keep_model : bool, default=False
-        Return the fitted corrector (for ``refit=False``); otherwise it is not
-        sent back from the worker.
+    values : ndarray of shape (n_values,)
+        Sorted grid.
+    score : ndarray of shape (n_values,)
+        The score to maximise; NaN for values not scored or not selectable.
+    tolerance_of : callable
+        ``tolerance_of(i)``: the tolerance of value ``i`` (evaluated lazily,
+        only along the plateau and at its two ends).
+    tie_rule : "se", float or None
+        ``None`` disables the plateau (see above).
+    tie_break : {"middle", "closest_to_one"}
+        See above.
+    reference : float
+        The value ``"closest_to_one"`` prefers.
 
     Returns
     -------
-    scores : ndarray of shape (len(settings),) or None
-    fold : _HeldOutFold or None
-        The held-out fold (when ``keep_data``).
-    corrector : _BasePriorCorrector or None
-        The corrector fitted on the training fold (when ``keep_model``).
+    chosen : int
+        Index of the chosen value.
+    top : int
+        Index of the best score (first on ties).
+    tolerance : ndarray of shape (n_values,)
+        The tolerance of each value examined (NaN elsewhere).
+    tied : ndarray of bool of shape (n_values,)
+        The plateau.
     """
-    X_train, y_train = _safe_indexing(X, train_idx), _safe_indexing(y, train_idx)
-    X_val, y_val = _safe_indexing(X, val_idx), _safe_indexing(y, val_idx)
-    corrector.fit(X_train, y_train, **_check_method_params(X, fit_params, indices=train_idx))
+    n = len(values)
+    finite = np.isfinite(score)
+    top_score = score[finite].max()
+    top = int(np.flatnonzero(finite & (score == top_score))[0])
+    tolerance = np.full(n, np.nan)
+    if tie_rule is None:
+        return top, top, np.zeros(n), finite & (score == top_score)
+    # a relative epsilon keeps exact ties tied across floating-point paths
+    eps = 1e-12 * max(1.0, abs(top_score))
+
+    def tied_with_top(i):
+        if not finite[i]:
+            return False
+        tolerance[i] = tolerance_of(i)
+        return score[i] >= top_score - tolerance[i] - eps
+
+    tolerance[top] = 0.0
+    lo = hi = top
+    while lo > 0 and tied_with_top(lo - 1):
+        lo -= 1
+    while hi < n - 1 and tied_with_top(hi + 1):
+        hi += 1
+    plateau = np.arange(lo, hi + 1)
+    if tie_break == "middle":
+        target = 0.5 * (values[lo] + values[hi])
+    else:
+        target = reference
+    chosen = int(plateau[np.argmin(np.abs(values[plateau] - target))])  # first: the smaller
+    tied = np.zeros(n, dtype=bool)
+    tied[plateau] = True
+    return chosen, top, tolerance, tied
+
+
+def _scorer_name(scoring, scorer):
+    if isinstance(scoring, str):
+        return repr(scoring)
+    if scoring is None:
+        return "the estimator's score (accuracy)"
+    return getattr(scoring, "__name__", None) or repr(scorer)
+
+
+# --------------------------------------------------------------------------- held-out scores
+def _route_fit_params(owner, scorer, sample_weight, params):
+    """Split ``fit``'s metadata between the inner ``fit``, the splitter and the scorer.
+
+    With metadata routing enabled, everything is routed as requested (``owner``
+    must define ``get_metadata_routing`` with ``estimator``, ``splitter`` and
+    ``scorer`` children); ``sample_weight`` always also goes to the corrector's
+    ``fit`` (its ``"auto"`` priors), which routes it on to the inner ``fit``.
+    Without routing, as :class:`~sklearn.model_selection.GridSearchCV` does:
+    ``groups`` goes to the splitter, ``sample_weight`` to the inner ``fit`` and to
+    the scorer when the scorer accepts it, anything else to the inner ``fit``.
+
+    Returns
+    -------
+    fit_params, split_params, score_params : dict
+        Full-length metadata for the corrector's ``fit``, the splitter's
+        ``split`` and the scorer.
+    """
+    if _routing_enabled():
+        routed = process_routing(owner, "fit", sample_weight=sample_weight, **params)
+        fit_params = dict(routed.estimator.fit)
+        if sample_weight is not None:
+            fit_params["sample_weight"] = sample_weight
+        return fit_params, dict(routed.splitter.split), dict(routed.scorer.score)
+    fit_params = dict(params)
+    groups = fit_params.pop("groups", None)
+    split_params = {"groups": groups} if groups is not None else {}
+    score_params = {}
+    if sample_weight is not None:
+        fit_params["sample_weight"] = sample_weight
+        if getattr(scorer, "_accept_sample_weight", lambda: False)():
+            score_params["sample_weight"] = sample_weight
+    return fit_params, split_params, score_params
+
+
+class _HeldOutScores:
+    """Out-of-fold log-scores of a corrector's inner model: one fit per fold.
+
+    Built by :func:`_held_out_scores`. The held-out rows of all folds are stacked,
+    fold after fold (as :func:`~sklearn.model_selection.cross_val_predict` would
+    pool them), so one scorer call can score them all together.
+
+    Attributes
+    ----------
+    indices : ndarray of shape (n_held_out,)
+        Row of ``X`` of each held-out score (a row appears once per split that
+        holds it out: repeated splits repeat it; a row no split holds out, such
+        as a single-sample class under tail-safe folds, is absent).
+    fold : ndarray of shape (n_held_out,)
+        Split index of each row, non-decreasing.
+    bounds : ndarray of shape (n_splits + 1,)
+        Rows ``bounds[f]:bounds[f + 1]`` belong to split ``f``.
+    log_scores : ndarray of shape (n_held_out, n_classes)
+        The inner model's log-scores (``log predict_proba``, or the decision
+        function) from the model fit without these rows.
+    source_priors, target_priors : ndarray of shape (n_splits, n_classes)
+        The priors each fold's corrector resolved (``"auto"`` follows the
+        training fold's labels and weights).
+    classes : ndarray of shape (n_classes,)
+        Class labels, shared by every fold.
+    estimators : list of fitted correctors or None
+        The fold correctors (with ``keep_estimators=True``).
+    final : fitted corrector or None
+        For a frozen inner model: the one corrector, fit (never refit) on all
+        the data; its scores on each fold are the held-out scores.
+    """
+
+    def __init__(self, indices, fold, log_scores, source_priors, target_priors, classes,
+                 estimators=None, final=None):
+        self.indices = indices
+        self.fold = fold
+        self.log_scores = log_scores
+        self.source_priors = source_priors
+        self.target_priors = target_priors
+        self.classes = classes
+        self.estimators = estimators
+        self.final = final
+        self.bounds = np.searchsorted(fold, np.arange(len(source_priors) + 1))
+
+    @property
+    def n_splits(self):
+        return len(self.source_priors)
+
+    def rows(self, fold=None):
+        """Slice of the stacked rows of one split (``None``: all of them)."""
+        if fold is None:
+            return slice(0, len(self.indices))
+        return slice(self.bounds[fold], self.bounds[fold + 1])
+
+    def adjusted(self, strength=1.0, temperature=1.0, output="log_proba", fold=None):
+        """Held-out scores adjusted with each fold's priors (:func:`~sklt.adjust.adjust_logits`).
+
+        Parameters
+        ----------
+        strength, temperature : float
+            ``s`` and ``T`` of ``z / T + s (log p_t - log p_s)``.
+        output : {"log_proba", "proba", "logits"}
+            As in :func:`~sklt.adjust.adjust_logits`.
+        fold : int or None
+            One split's rows, or all of them (``None``).
+
+        Returns
+        -------
+        adjusted : ndarray of shape (n_rows, n_classes)
+        """
+        folds = range(self.n_splits) if fold is None else [fold]
+        parts = [
+            adjust_logits(self.log_scores[self.rows(f)], self.source_priors[f],
+                          self.target_priors[f], strength=strength,
+                          temperature=temperature, output=output)
+            for f in folds
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate(parts) if parts else np.empty((0, len(self.classes)))
+
+
+def _check_fold_classes(corrector, classes):
     if len(corrector.classes_) != len(classes) or np.any(corrector.classes_ != classes):
         missing = np.setdiff1d(classes, corrector.classes_)
         raise ValueError(
             f"A training fold lacks classes {_format_classes(missing)}: every class needs "
-            "samples in every training fold. Use fewer folds or a stratified splitter."
+            "samples in every training fold. Use sklt.model_selection.TailSafeStratifiedKFold "
+            "(the default cv) or another split whose training folds hold every class."
         )
-    held_out = _HeldOutCorrector(
-        corrector.estimator_,
-        _inner_log_scores(corrector.estimator_, X_val),
-        corrector.classes_,
-        corrector.source_prior_,
-        corrector.target_prior_,
+
+
+def _fit_fold(corrector, X, y, train, test, fit_params, classes, keep_estimator):
+    """Fit ``corrector`` on one training fold; its inner log-scores on the held-out fold."""
+    corrector.fit(_safe_indexing(X, train), _safe_indexing(y, train),
+                  **_check_method_params(X, fit_params, indices=train))
+    _check_fold_classes(corrector, classes)
+    log_scores = _inner_log_scores(corrector.estimator_, _safe_indexing(X, test))
+    return (log_scores, corrector.source_prior_, corrector.target_prior_,
+            corrector if keep_estimator else None)
+
+
+def _held_out_scores(corrector, X, y, splits, *, fit_params=None, n_jobs=None,
+                     keep_estimators=False):
+    """Fit a corrector once per split and pool its inner model's held-out log-scores.
+
+    The one-fit-per-fold core of sklt's tuners (and of anything else that tunes
+    a decision rule on out-of-fold scores). Each split's training part fits an
+    unfitted clone of ``corrector`` (the inner model and the priors it resolves:
+    ``source_prior="auto"`` follows the training fold, with ``sample_weight``),
+    in parallel with joblib; the inner model's log-scores on the held-out part
+    are computed once. A :class:`~sklearn.frozen.FrozenEstimator` inner model
+    is never refit: the corrector is fit once on all of ``X, y`` (which only
+    sets its priors), its log-scores on ``X`` computed once and sliced by the
+    held-out parts.
+
+    Parameters
+    ----------
+    corrector : sklt corrector
+        An unfitted :class:`~sklt.LogitAdjuster` or
+        :class:`~sklt.PriorShiftClassifier` (its strength does not matter),
+        holding the inner estimator and the prior specifications.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Data.
+    y : ndarray of shape (n_samples,)
+        Labels.
+    splits : list of (train, test) index arrays
+        The splits, materialised (e.g. ``list(cv.split(X, y))``).
+    fit_params : dict, default=None
+        Full-length metadata for the corrector's ``fit`` (``sample_weight``
+        included), sliced per training fold; see :func:`_route_fit_params`.
+    n_jobs : int, default=None
+        Folds fit in parallel.
+    keep_estimators : bool, default=False
+        Keep the fitted fold correctors (otherwise workers do not send them
+        back).
+
+    Returns
+    -------
+    held_out : _HeldOutScores
+        Stacked held-out log-scores, their rows and folds, and each fold's
+        priors.
+    """
+    fit_params = {} if fit_params is None else fit_params
+    classes = np.unique(y)
+    if not splits:
+        raise ValueError("cv gave no split.")
+    test_sets = [np.asarray(test, dtype=np.intp) for _, test in splits]
+    if any(len(test) == 0 for test in test_sets):
+        raise ValueError("A split has an empty held-out part; use fewer folds.")
+    indices = np.concatenate(test_sets)
+    fold = np.repeat(np.arange(len(splits)), [len(test) for test in test_sets])
+    if isinstance(corrector._get_estimator(), FrozenEstimator):
+        # the frozen model's classes; the validation labels may lack a rare one
+        final = clone(corrector).fit(X, y, **fit_params)
+        all_scores = _inner_log_scores(final.estimator_, X)
+        n = len(splits)
+        return _HeldOutScores(
+            indices, fold, all_scores[indices],
+            np.tile(final.source_prior_, (n, 1)), np.tile(final.target_prior_, (n, 1)),
+            final.classes_, estimators=[final] * n if keep_estimators else None, final=final,
+        )
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_fold)(clone(corrector), X, y, train, test, fit_params, classes,
+                           keep_estimators)
+        for train, test in splits
     )
-    fold = _HeldOutFold(held_out, X_val, y_val,
-                        _check_method_params(X, score_params, indices=val_idx))
-    scores = None
-    if settings is not None:
-        scores = np.array([fold.score(scorer, s, t) for s, t in settings])
-    return scores, (fold if keep_data else None), (corrector if keep_model else None)
+    return _HeldOutScores(
+        indices, fold, np.concatenate([r[0] for r in results]),
+        np.stack([r[1] for r in results]), np.stack([r[2] for r in results]), classes,
+        estimators=[r[3] for r in results] if keep_estimators else None,
+    )
+
+
+# --------------------------------------------------------------------------- scoring
+class _HeldOutCorrector(_BasePriorCorrector):
+    """A corrector that answers for precomputed held-out log-scores.
+
+    Scorers need an estimator: this one answers ``predict``, ``predict_proba``,
+    ``predict_log_proba`` and ``decision_function`` for the held-out rows of one
+    split (or of all splits pooled) with exactly the arithmetic of the real
+    corrector (the shared base class), from the log-scores computed once.
+    Setting ``strength`` sweeps the grid without touching the inner model (the
+    trick of scikit-learn's ``_CurveScorer``).
+    """
+
+    def __init__(self, estimator, held_out, fold=None, strength=1.0, temperature=1.0):
+        self.estimator = estimator  # the unfitted inner model: its methods and tags
+        self.held_out = held_out
+        self.fold = fold
+        self.strength = strength
+        self.temperature = temperature
+        self.classes_ = held_out.classes
+
+    def _adjusted(self, X, output):
+        rows = self.held_out.rows(self.fold)
+        n_rows = rows.stop - rows.start
+        if _num_samples(X) != n_rows:
+            raise ValueError(
+                "The scorer asked for predictions on data other than the held-out rows "
+                f"({_num_samples(X)} samples instead of {n_rows})."
+            )
+        return self.held_out.adjusted(self.strength, self.temperature, output, fold=self.fold)
+
+
+class _GridScorer:
+    """Scores of any strength on the pooled held-out rows and on each split's rows."""
+
+    def __init__(self, estimator, held_out, X, y, score_params, scorer):
+        self.scorer = scorer
+        self.targets = []  # (estimator, X, y, params): all splits pooled first, then each
+        for fold in [None, *range(held_out.n_splits)]:
+            rows = held_out.rows(fold)
+            idx = held_out.indices[rows]
+            self.targets.append((
+                _HeldOutCorrector(estimator, held_out, fold), _safe_indexing(X, idx),
+                _safe_indexing(y, idx), _check_method_params(X, score_params, indices=idx),
+            ))
+
+    def _one(self, target, strength, temperature):
+        estimator, X, y, params = target
+        estimator.strength, estimator.temperature = strength, temperature
+        with warnings.catch_warnings():
+            # A held-out fold without a rare class is expected under tail-safe splits
+            # (and a class never held out is absent from every fold's labels).
+            warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+            value = self.scorer(estimator, X, y, **params)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"The scorer must return a single number; got {value!r}.") from None
+
+    def pooled(self, strength, temperature):
+        return self._one(self.targets[0], strength, temperature)
+
+    def per_fold(self, strength, temperature):
+        return np.array([self._one(t, strength, temperature) for t in self.targets[1:]])
+
+
+class _Choice:
+    def __init__(self, index, top, tolerance, tied):
+        self.index = index
+        self.top = top
+        self.tolerance = tolerance
+        self.tied = tied
+
+
+class _StrengthCurve:
+    """The score of a tuner's grid values, evaluated lazily and extended on demand.
+
+    Holds, for every grid value scored so far, the pooled held-out score and the
+    per-fold scores; ``score`` is the one the choice maximises (pooled, or the
+    mean over folds). ``search`` scores the grid (all of it, or the values a
+    peak search visits) and, for the default range, extends it upwards while the
+    best score sits on its upper edge (up to :data:`_MAX_STRENGTH`).
+    """
+
+    def __init__(self, grid_scorer, settings, pooled=True, all_folds=True):
+        self.grid_scorer = grid_scorer
+        self.settings = settings
+        self.pooled = pooled
+        # per-fold scores of every value (for cv_results_ and cv_score="mean"), or only
+        # where the choice needs them (the paired standard errors along the plateau)
+        self.store = all_folds  # every score of every value, for cv_results_
+        self.all_folds = all_folds or not pooled
+        self.capped = False  # the extension reached _MAX_STRENGTH with the best on the edge
+        n_splits = len(grid_scorer.targets) - 1
+        self.values = np.empty(0)
+        self.pooled_score = np.empty(0)
+        self.fold_scores = np.empty((n_splits, 0))
+        self.evaluated = np.empty(0, dtype=bool)
+        self.folds_evaluated = np.empty(0, dtype=bool)
+        self.extended = np.empty(0, dtype=bool)
+
+    # -- data ----------------------------------------------------------------------
+    def _append(self, values, extended):
+        n = len(values)
+        self.values = np.concatenate([self.values, values])
+        self.pooled_score = np.concatenate([self.pooled_score, np.full(n, np.nan)])
+        self.fold_scores = np.hstack([self.fold_scores,
+                                      np.full((self.fold_scores.shape[0], n), np.nan)])
+        self.evaluated = np.concatenate([self.evaluated, np.zeros(n, dtype=bool)])
+        self.folds_evaluated = np.concatenate([self.folds_evaluated, np.zeros(n, dtype=bool)])
+        self.extended = np.concatenate([self.extended, np.full(n, extended)])
+
+    @property
+    def mean_score(self):
+        with np.errstate(invalid="ignore"):
+            return self.fold_scores.mean(axis=0)
+
+    @property
+    def std_score(self):
+        with np.errstate(invalid="ignore"):
+            return self.fold_scores.std(axis=0)
+
+    @property
+    def score(self):
+        return self.pooled_score if self.pooled else self.mean_score
+
+    def _evaluate_folds(self, i):
+        if not self.folds_evaluated[i]:
+            self.fold_scores[:, i] = self.grid_scorer.per_fold(*self.settings(self.values[i]))
+            self.folds_evaluated[i] = True
+
+    def _evaluate(self, i):
+        if not self.evaluated[i]:
+            if self.pooled or self.store:
+                self.pooled_score[i] = self.grid_scorer.pooled(*self.settings(self.values[i]))
+            if self.all_folds:
+                self._evaluate_folds(i)
+            self.evaluated[i] = True
+        value = self.score[i]
+        return value if np.isfinite(value) else -np.inf  # NaN is never the best
+
+    # -- search --------------------------------------------------------------------
+    def search(self, grid, method, extend):
+        self._append(grid, extended=False)
+        step = grid[1] - grid[0] if len(grid) > 1 else 0.0
+        block = len(grid) - 1
+        while True:
+            if method == "grid":
+                for i in range(len(self.values)):
+                    self._evaluate(i)
+            else:
+                _peak_search(self._evaluate, len(self.values))
+            if not (extend and step > 0 and self._top_at_upper_edge()):
+                return
+            if self.values[-1] >= _MAX_STRENGTH - 1e-9:
+                self.capped = True
+                return
+            new = np.round(self.values[-1] + step * np.arange(1, block + 1), 12)
+            new = new[new <= _MAX_STRENGTH + 1e-9]
+            self._append(new, extended=True)
+
+    def _top_at_upper_edge(self):
+        score = np.where(self.evaluated, self.score, np.nan)
+        finite = np.isfinite(score)
+        if not finite[-1] or finite.sum() < 2:
+            return False
+        # A score flat over the whole range also extends it: a very over-confident model
+        # needs strengths beyond the range before any prediction changes.
+        return score[-1] == score[finite].max()
+
+    # -- choice --------------------------------------------------------------------
+    def choose(self, tie_rule, tie_break="middle", *, name, scorer_name, user_grid,
+               grid_name=None,
+               default_hint="pass a number of values: the default range is extended "
+               "automatically"):
+        """Apply the tie rule; warn about NaN scores, constant scores and edges."""
+        grid_name = name + "s" if grid_name is None else grid_name
+        score = np.where(self.evaluated, self.score, np.nan)
+        failed = self.evaluated & ~np.isfinite(score)
+        if not np.isfinite(score).any():
+            raise ValueError(
+                f"The scorer {scorer_name} returned NaN (or an infinite value) for every "
+                f"value of {grid_name} on the held-out data; use a scorer that is defined on "
+                "these folds."
+            )
+        if failed.any():
+            warnings.warn(
+                f"The scorer {scorer_name} returned NaN or infinite scores for {name} in "
+                f"{_format_values(self.values[failed])}; these values are left out of the "
+                "choice.",
+                UserWarning,
+                stacklevel=4,
+            )
+        finite = np.isfinite(score)
+        scale = max(1.0, np.abs(score[finite]).max())
+        if finite.sum() > 1 and np.ptp(score[finite]) <= 1e-12 * scale:
+            warnings.warn(
+                f"The score {scorer_name} is the same for every value of {grid_name} "
+                f"({self.values[finite][0]:g} to {self.values[finite][-1]:g}): either the "
+                "scorer does not depend on the correction strength (a prior shift leaves a "
+                "ranking score such as 'roc_auc' unchanged: tune with a decision score such as "
+                "'balanced_accuracy') or no prediction changes over this grid. "
+                f"{name} = the value closest to {_REFERENCE_STRENGTH:g} is kept.",
+                UserWarning,
+                stacklevel=4,
+            )
+            index, top, tolerance, tied = _choose(self.values, score, lambda i: np.inf,
+                                                  np.inf, "closest_to_one")
+            return _Choice(index, top, np.zeros(len(score)), tied)
+
+        top_index = int(np.flatnonzero(score == np.nanmax(score))[0])
+
+        def tolerance_of(i):  # per-fold scores only where the plateau needs them
+            if isinstance(tie_rule, str):
+                self._evaluate_folds(top_index)
+                self._evaluate_folds(i)
+            return _tie_tolerance(self.fold_scores, top_index, i, tie_rule)
+
+        index, top, tolerance, tied = _choose(self.values, score, tolerance_of, tie_rule,
+                                              tie_break)
+        top_score = score[top]
+        if self.capped and not user_grid:
+            warnings.warn(
+                f"The score still rises at {name} = {self.values[-1]:g}, the largest value the "
+                f"automatic range reaches; pass a wider grid as {grid_name} to search beyond it.",
+                UserWarning,
+                stacklevel=4,
+            )
+        if user_grid and finite.sum() > 1:
+            if finite[-1] and score[-1] == top_score:
+                warnings.warn(
+                    f"The best score is at the largest value of {grid_name} "
+                    f"({self.values[-1]:g}): the score may keep rising beyond it. Extend "
+                    f"{grid_name} (or {default_hint}).",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            if self.values[0] > 0 and finite[0] and score[0] == top_score:
+                warnings.warn(
+                    f"The best score is at the smallest value of {grid_name} "
+                    f"({self.values[0]:g}): smaller values may score better. Extend "
+                    f"{grid_name} towards 0.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+        return _Choice(index, top, tolerance, tied)
+
+
+def _format_values(values, limit=8):
+    shown = ", ".join(f"{v:g}" for v in values[:limit])
+    return "[" + shown + (", ...]" if len(values) > limit else "]")
+
+
+def _tune_strength(held_out, estimator, X, y, scorer, *, grid, extend=False,
+                   settings=lambda value: (float(value), 1.0), cv_score="pooled",
+                   tie_rule="se", tie_break="middle", search="grid", score_params=None,
+                   all_folds=False,
+                   name="tau", scorer_name="the scorer"):
+    """Choose a correction strength on stored held-out scores: the tuners' whole rule.
+
+    Scores ``grid`` (all of it, or a peak search) on the held-out log-scores of
+    :func:`_held_out_scores` without any refit, extends the range while the
+    best score is on its upper edge when ``extend``, and applies ``tie_rule``,
+    with the tuners' warnings. ``settings`` maps a grid value to the
+    ``(strength, temperature)`` of :func:`~sklt.adjust.adjust_logits`.
+
+    Returns
+    -------
+    curve : _StrengthCurve
+        Grid (extension included), pooled and per-fold scores.
+    choice : _Choice
+        ``index`` (chosen), ``top`` (best score), ``tolerance``, ``tied``.
+    """
+    grid_scorer = _GridScorer(estimator, held_out, X, y, score_params or {}, scorer)
+    curve = _StrengthCurve(grid_scorer, settings, pooled=cv_score == "pooled",
+                           all_folds=all_folds)
+    curve.search(np.asarray(grid, dtype=float), search, extend=extend)
+    choice = curve.choose(tie_rule, tie_break, name=name, scorer_name=scorer_name,
+                          user_grid=not extend)
+    return curve, choice
 
 
 # --------------------------------------------------------------------------- estimators
@@ -312,6 +781,9 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
             None,
         ],
         "search": [StrOptions({"grid", "peak"})],
+        "cv_score": [StrOptions({"pooled", "mean"})],
+        "tie_rule": [StrOptions({"se"}), Interval(Real, 0, None, closed="left"), None],
+        "tie_break": [StrOptions({"middle", "closest_to_one"})],
         "scoring": [str, callable, None],
         "cv": ["cv_object", Interval(RealNotInt, 0.0, 1.0, closed="neither")],
         "refit": ["boolean"],
@@ -324,12 +796,13 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
 
     # -- helpers -------------------------------------------------------------------
     def _grid(self):
+        """The sorted grid, and whether it is the default range (which may be extended)."""
         grid = getattr(self, self._grid_name)
         name = self._grid_name
         if isinstance(grid, Integral) and not isinstance(grid, bool):
             if grid < 2:
                 raise ValueError(f"{name} as a number of values must be at least 2; got {grid}.")
-            return np.linspace(*_DEFAULT_RANGE, num=int(grid))
+            return np.linspace(*_DEFAULT_RANGE, num=int(grid)), True
         try:
             values = np.asarray(grid, dtype=np.float64)
         except (TypeError, ValueError):
@@ -345,7 +818,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
                 f"{name} must be non-negative (a correction strength); got negative values "
                 f"{values[values < 0].tolist()}."
             )
-        return np.unique(values)
+        return np.unique(values), False
 
     def _settings(self, value):
         """``(strength, temperature)`` of ``adjust_logits`` for one grid value."""
@@ -363,11 +836,8 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
     def _corrector_extra_params(self):
         return {}
 
-    def _check_cv(self, y=None):
-        if isinstance(self.cv, Real) and not isinstance(self.cv, Integral | bool):
-            return StratifiedShuffleSplit(n_splits=1, test_size=self.cv,
-                                          random_state=self.random_state)
-        return check_cv(self.cv, y=y, classifier=True)
+    def _check_cv(self, y=None, frozen=False):
+        return _check_tail_safe_cv(self.cv, y, random_state=self.random_state, frozen=frozen)
 
     def _get_scorer(self):
         if isinstance(self.scoring, str):
@@ -408,127 +878,63 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
             The fitted tuner.
         """
         X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight)
-        grid = self._grid()
-        settings = [self._settings(v) for v in grid]
+        if _num_samples(X) == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={getattr(X, 'shape', (0,))}) while "
+                f"{type(self).__name__} needs samples of at least two classes."
+            )
+        grid, default_grid = self._grid()
         scorer = self._get_scorer()
         estimator = self._get_estimator()
         frozen = isinstance(estimator, FrozenEstimator)
+        fit_params, split_params, score_params = _route_fit_params(
+            self, scorer, sample_weight, params)
 
-        if _routing_enabled():
-            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
-            # the corrector uses sample_weight for its "auto" priors and routes it on
-            fit_params = dict(routed.estimator.fit)
-            if sample_weight is not None:
-                fit_params["sample_weight"] = sample_weight
-            split_params = routed.splitter.split
-            score_params = routed.scorer.score
-        else:
-            # as GridSearchCV does without routing: groups go to the splitter, sample_weight
-            # to the inner fit and to the scorer when it accepts it, the rest to the inner fit
-            fit_params = dict(params)
-            groups = fit_params.pop("groups", None)
-            split_params = {"groups": groups} if groups is not None else {}
-            score_params = {}
-            if sample_weight is not None:
-                fit_params["sample_weight"] = sample_weight
-                if getattr(scorer, "_accept_sample_weight", lambda: False)():
-                    score_params["sample_weight"] = sample_weight
-
-        cv = self._check_cv(y)
-        classes = np.unique(y)
-        if not frozen and isinstance(self.cv, Integral | type(None)):
-            counts = np.unique(y, return_counts=True)[1]
-            n_splits = cv.get_n_splits()
-            if counts.min() < n_splits:
-                rare = classes[counts < n_splits]
-                fewest = counts.min()
-                raise ValueError(
-                    f"Classes {_format_classes(rare)} have fewer samples than the "
-                    f"cv={n_splits} folds (the rarest has {fewest} sample"
-                    f"{'' if fewest == 1 else 's'}): every training fold needs every class. "
-                    "Use fewer folds (cv=...)."
-                )
+        cv = self._check_cv(y, frozen=frozen)
         splits = list(cv.split(X, y, **split_params))  # materialised once
         if not self.refit and not frozen and len(splits) > 1:
             raise ValueError(
                 "refit=False needs a single split (e.g. cv=0.25), whose training part gives "
                 f"the final model; cv gives {len(splits)} splits."
             )
-        search_now = settings if self.search == "grid" else None
-
+        held_out = _held_out_scores(self._make_corrector(), X, y, splits,
+                                    fit_params=fit_params, n_jobs=self.n_jobs,
+                                    keep_estimators=not self.refit and not frozen)
+        curve, choice = _tune_strength(
+            held_out, estimator, X, y, scorer, grid=grid, extend=default_grid,
+            settings=self._settings, cv_score=self.cv_score, tie_rule=self.tie_rule,
+            tie_break=self.tie_break,
+            search=self.search, score_params=score_params, all_folds=self.store_cv_results,
+            name=self._param_name, scorer_name=_scorer_name(self.scoring, scorer),
+        )
         if frozen:
-            # Nothing is refit: the frozen model scores each validation fold.
+            final = held_out.final
+        elif self.refit:
             final = self._make_corrector().fit(X, y, **fit_params)
-            log_scores = _inner_log_scores(final.estimator_, X)
-            folds = []
-            for _, val_idx in splits:
-                held_out = _HeldOutCorrector(final.estimator_, log_scores[val_idx],
-                                             final.classes_, final.source_prior_,
-                                             final.target_prior_)
-                folds.append(_HeldOutFold(
-                    held_out, _safe_indexing(X, val_idx), _safe_indexing(y, val_idx),
-                    _check_method_params(X, score_params, indices=val_idx)))
-            fold_scores = None
-            if search_now is not None:
-                fold_scores = [np.array([f.score(scorer, s, t) for s, t in settings])
-                               for f in folds]
         else:
-            results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_and_score_over_grid)(
-                    clone(self._make_corrector()),
-                    X,
-                    y,
-                    train_idx=train_idx,
-                    val_idx=val_idx,
-                    fit_params=fit_params,
-                    score_params=score_params,
-                    scorer=scorer,
-                    classes=classes,
-                    settings=search_now,
-                    keep_data=search_now is None,
-                    keep_model=not self.refit,
-                )
-                for train_idx, val_idx in splits
-            )
-            fold_scores = [r[0] for r in results] if search_now is not None else None
-            folds = [r[1] for r in results]
-            if self.refit:
-                final = self._make_corrector().fit(X, y, **fit_params)
-            else:
-                final = results[0][2]
-
-        n_values = len(grid)
-        if fold_scores is not None:
-            scores = np.vstack(fold_scores)
-            mean = scores.mean(axis=0)
-            best = int(np.argmax(mean))
-            n_evaluations = n_values
-        else:
-            scores = np.full((len(splits), n_values), np.nan)
-
-            def objective(i):
-                s, t = settings[i]
-                scores[:, i] = [f.score(scorer, s, t) for f in folds]
-                return scores[:, i].mean()
-
-            best, evaluated = _peak_search(objective, n_values)
-            mean = scores.mean(axis=0)
-            n_evaluations = len(evaluated)
+            final = held_out.estimators[0]
 
         for attr in ("estimator_", "classes_", "n_features_in_", "feature_names_in_",
                      "source_prior_", "target_prior_"):
             if hasattr(final, attr):
                 setattr(self, attr, getattr(final, attr))
-        setattr(self, f"best_{self._param_name}_", float(grid[best]))
-        self.best_score_ = float(mean[best])
-        self.n_evaluations_ = n_evaluations
+        setattr(self, f"best_{self._param_name}_", float(curve.values[choice.index]))
+        setattr(self, self._grid_name + "_", curve.values.copy())
+        self.best_score_ = float(curve.score[choice.index])
+        self.range_extended_ = bool(curve.extended.any())
+        self.n_evaluations_ = int(curve.evaluated.sum())
         if self.store_cv_results:
             self.cv_results_ = {
-                self._grid_name: grid,
-                "scores": scores,
-                "mean_score": mean,
-                "std_score": scores.std(axis=0),
-                "n_evaluations": n_evaluations,
+                self._grid_name: curve.values,
+                "scores": curve.fold_scores,
+                "mean_score": curve.mean_score,
+                "std_score": curve.std_score,
+                "pooled_score": curve.pooled_score,
+                "score": curve.score,
+                "tied": choice.tied,
+                "extended": curve.extended,
+                "tolerance": choice.tolerance,
+                "n_evaluations": self.n_evaluations_,
             }
         return self
 
@@ -563,19 +969,53 @@ _COMMON_PARAMS_DOC = """
         ``"grid"`` scores every value (one vectorised pass over the held-out
         log-scores per value and fold); ``"peak"`` runs the O(log N) peak search
         of Tian et al. (2020, §3.2.3) over the sorted grid, which assumes a
-        unimodal mean score (see the user guide for its rule on plateaus).
+        unimodal score (see the user guide for its rule on plateaus).
+    cv_score : {"pooled", "mean"}, default="pooled"
+        How a value is scored. ``"pooled"``: once, on the held-out predictions
+        of all folds together (as :func:`~sklearn.model_selection.cross_val_predict`
+        would stack them), so a class with three samples contributes three
+        samples to one score instead of zero or one to each fold's.
+        ``"mean"``: the mean of the per-fold scores, as
+        :class:`~sklearn.model_selection.GridSearchCV` scores. Both are kept
+        in ``cv_results_``.
+    tie_rule : "se", float or None, default="se"
+        Stable choice among near-ties. The *plateau* of the best score is the
+        contiguous run of grid values around it whose scores are below the best
+        by at most a tolerance, and ``tie_break`` picks one of them. ``"se"``:
+        the tolerance of a value is one standard error of its difference to
+        the best, estimated from the paired per-fold scores
+        (``std(s_f(best) - s_f(value), ddof=1) / sqrt(n_splits)``; 0 with a
+        single split), so a value is kept only if the folds do not agree that
+        it is worse. A number: that tolerance for every value. ``None``: no
+        plateau; the best score, the smallest value on an exact tie
+        (GridSearchCV's choice).
+    tie_break : {"middle", "closest_to_one"}, default="middle"
+        The value chosen on the plateau: ``"middle"``, the one nearest the
+        middle of its range (a stable estimate of where the near-best values
+        lie); ``"closest_to_one"``, the one closest to 1, the Bayes rule for a
+        calibrated model (conservative: it gives up gains when the model is
+        over-confident, where the best strength is above 1).
     scoring : str, callable or None, default="balanced_accuracy"
         Objective to maximise: a scorer name (sklt's, e.g.
         ``"neg_balanced_error"`` or ``"geometric_mean"``, or scikit-learn's; see
         :func:`sklt.metrics.get_scorer`), a callable ``scorer(estimator, X, y)``,
-        or ``None`` for the estimator's ``score`` (accuracy).
+        or ``None`` for the estimator's ``score`` (accuracy). A score that is the
+        same for every value (e.g. ``"roc_auc"``, which a prior shift does not
+        change) is a warning naming the scorer, and the value closest to 1 is
+        kept. Values whose score is NaN are left out of the choice with a
+        warning; NaN for every value is an error.
     cv : int, float, cross-validation generator or iterable, default=5
-        Splitting strategy: an int is a number of stratified folds, a float in
-        ``(0, 1)`` one stratified shuffle split with that validation fraction,
-        or any scikit-learn splitter / iterable of ``(train, test)`` indices.
-        With a :class:`~sklearn.frozen.FrozenEstimator`, nothing is fit: each
-        split only scores its validation part (this replaces the
-        ``cv="prefit"`` of older scikit-learn meta-estimators).
+        Splitting strategy: an int is a number of tail-safe stratified folds
+        (:class:`~sklt.model_selection.TailSafeStratifiedKFold`: every training
+        fold holds every class, a class with one sample is never held out, the
+        samples of other rare classes are each held out once), a float in
+        ``(0, 1)`` one tail-safe stratified validation split of that fraction,
+        or any scikit-learn splitter / iterable of ``(train, test)`` indices
+        (every training fold must then hold every class). With a
+        :class:`~sklearn.frozen.FrozenEstimator`, nothing is fit: each split
+        only scores its validation part, and an int gives stratified folds
+        that hold out every sample once (this replaces the ``cv="prefit"`` of
+        older scikit-learn meta-estimators).
     refit : bool, default=True
         Refit the inner model on all the data once the best value is found.
         ``refit=False`` needs a single split and keeps the model fit on its
@@ -584,7 +1024,7 @@ _COMMON_PARAMS_DOC = """
         Folds are fit in parallel with joblib (use
         ``joblib.parallel_config(backend="dask")`` for a Dask cluster).
     random_state : int, RandomState instance or None, default=None
-        Seed of the shuffle split when ``cv`` is a float.
+        Seed of the validation split when ``cv`` is a float.
     store_cv_results : bool, default=False
         Store ``cv_results_``.
     source_prior : {"auto", "uniform"}, array-like of shape (n_classes,) or dict, default="auto"
@@ -594,9 +1034,14 @@ _COMMON_PARAMS_DOC = """
 
 _COMMON_ATTRIBUTES_DOC = """
     best_score_ : float
-        Mean cross-validated score of the best value.
+        Cross-validated score (pooled or mean, as ``cv_score``) of the chosen
+        value.
+    range_extended_ : bool
+        Whether the default range was extended because the best score was on
+        its upper edge.
     n_evaluations_ : int
-        Number of grid values scored (``len(grid)`` for ``search="grid"``).
+        Number of grid values scored (the whole grid, extension included, for
+        ``search="grid"``).
     estimator_ : estimator object
         The fitted inner classifier (the one a corrector with the best value
         would hold).
@@ -615,21 +1060,31 @@ _COMMON_ATTRIBUTES_DOC = """
 def _cv_results_doc(grid_name):
     return f"""
     cv_results_ : dict
-        Only with ``store_cv_results=True``: ``"{grid_name}"`` (the sorted grid),
-        ``"scores"`` of shape (n_splits, n_values) (NaN where ``search="peak"``
-        did not evaluate), ``"mean_score"``, ``"std_score"`` and
-        ``"n_evaluations"``."""
+        Only with ``store_cv_results=True``; arrays over the searched grid
+        (NaN where ``search="peak"`` did not evaluate): ``"{grid_name}"`` (the
+        grid, extension included), ``"scores"`` of shape (n_splits, n_values)
+        (per-fold scores), ``"mean_score"`` and ``"std_score"`` (over folds),
+        ``"pooled_score"`` (all folds' held-out predictions scored together),
+        ``"score"`` (the one the choice maximises, as ``cv_score``),
+        ``"tied"`` (values within their tie tolerance of the best),
+        ``"tolerance"`` (each value's tolerance), ``"extended"`` (values added
+        by the range extension), and ``"n_evaluations"``."""
 
 
 class PriorShiftClassifierCV(_BasePriorCorrectorCV):
     __doc__ = f"""Prior rebalancing with ``lam`` tuned by cross-validation, one fit per fold.
 
-    Equivalent to ``GridSearchCV(PriorShiftClassifier(estimator), {{"lam": lams}})``
-    (same splits, same scorer: same chosen ``lam``) but the inner model is fit
-    once per fold instead of once per fold and value: on each fold its held-out
-    log-scores are computed once and every ``lam`` is scored on
-    ``z / T + lam * (log p_t - log p_s)`` (Tian et al., 2020, eq. 5-9). Then the
-    model is refit on all the data and predicts with ``best_lam_``, exactly as
+    The inner model is fit once per fold (not once per fold and value, as
+    ``GridSearchCV(PriorShiftClassifier(estimator), {{"lam": lams}})`` would):
+    on each fold its held-out log-scores are computed once and every ``lam`` is
+    scored on ``z / T + lam * (log p_t - log p_s)`` (Tian et al., 2020, eq.
+    5-9). Built for the extreme tail: tail-safe folds (every training fold
+    holds every class), each value scored once on all folds' held-out
+    predictions pooled, the default range extended while the best score is on
+    its edge, and a stable choice among near-ties (``tie_rule``). With
+    ``cv_score="mean", tie_rule=None`` and the same splits, the scores and the
+    choice are GridSearchCV's. Then the model is refit on all the data and
+    predicts with ``best_lam_``, exactly as
     ``PriorShiftClassifier(estimator, lam=best_lam_)`` fit on the same data.
 
     Read more in the :doc:`User Guide </user_guide/tuning>`.
@@ -645,15 +1100,20 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
     lams : int or array-like of shape (n_values,), default=21
         Grid of ``lam >= 0``: an int is that many values evenly spaced on
         ``[0, 2]`` (``lam = 1`` is the Bayes rule under the target prior, values
-        above 1 extrapolate); an array is used sorted, without duplicates. Ties
-        go to the smallest value.
+        above 1 extrapolate), **extended** upwards in steps of the same spacing,
+        one range width at a time, while the best score is on its upper edge
+        (up to ``lam = 10``); an array is used as given (sorted, without
+        duplicates), with a warning when the best score is on its edge. Near-ties
+        follow ``tie_rule``.
     temperature : float, default=1.0
         Likelihood flattening ``T > 0`` (000 eq. 9), fixed during the search.{_COMMON_PARAMS_DOC}
 
     Attributes
     ----------
     best_lam_ : float
-        The chosen ``lam``.{_COMMON_ATTRIBUTES_DOC}{_cv_results_doc("lams")}
+        The chosen ``lam``.
+    lams_ : ndarray of shape (n_values,)
+        The grid searched, extension included.{_COMMON_ATTRIBUTES_DOC}{_cv_results_doc("lams")}
 
     See Also
     --------
@@ -698,6 +1158,9 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
         lams=21,
         temperature=1.0,
         search="grid",
+        cv_score="pooled",
+        tie_rule="se",
+        tie_break="middle",
         scoring="balanced_accuracy",
         cv=5,
         refit=True,
@@ -711,6 +1174,9 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
         self.lams = lams
         self.temperature = temperature
         self.search = search
+        self.cv_score = cv_score
+        self.tie_rule = tie_rule
+        self.tie_break = tie_break
         self.scoring = scoring
         self.cv = cv
         self.refit = refit
@@ -728,11 +1194,14 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
 class LogitAdjusterCV(_BasePriorCorrectorCV):
     __doc__ = f"""Post-hoc logit adjustment with ``tau`` tuned by CV, one fit per fold.
 
-    Equivalent to ``GridSearchCV(LogitAdjuster(estimator), {{"tau": taus}})``
-    (same splits, same scorer: same chosen ``tau``) but the inner model is fit
-    once per fold: every ``tau`` is scored on the fold's held-out log-scores
-    ``z - tau * log p_s + tau * log p_t`` (Menon et al., 2021, eq. 9). Then the
-    model is refit on all the data and predicts with ``best_tau_``.
+    The inner model is fit once per fold (not once per fold and value, as
+    ``GridSearchCV(LogitAdjuster(estimator), {{"tau": taus}})`` would): every
+    ``tau`` is scored on the held-out log-scores
+    ``z - tau * log p_s + tau * log p_t`` (Menon et al., 2021, eq. 9), pooled
+    over the tail-safe folds, with the default range extended while the best
+    score is on its edge and a stable choice among near-ties (see
+    :class:`PriorShiftClassifierCV` and the user guide). Then the model is refit
+    on all the data and predicts with ``best_tau_``.
 
     Read more in the :doc:`User Guide </user_guide/tuning>`.
 
@@ -745,13 +1214,18 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
     taus : int or array-like of shape (n_values,), default=21
         Grid of ``tau >= 0``: an int is that many values evenly spaced on
         ``[0, 2]`` (``tau = 1`` is Bayes-optimal for the balanced error with a
-        calibrated model); an array is used sorted, without duplicates. Ties go
-        to the smallest value.{_COMMON_PARAMS_DOC}
+        calibrated model), **extended** upwards in steps of the same spacing,
+        one range width at a time, while the best score is on its upper edge
+        (up to ``tau = 10``); an array is used as given (sorted, without
+        duplicates), with a warning when the best score is on its edge.
+        Near-ties follow ``tie_rule``.{_COMMON_PARAMS_DOC}
 
     Attributes
     ----------
     best_tau_ : float
-        The chosen ``tau``.{_COMMON_ATTRIBUTES_DOC}{_cv_results_doc("taus")}
+        The chosen ``tau``.
+    taus_ : ndarray of shape (n_values,)
+        The grid searched, extension included.{_COMMON_ATTRIBUTES_DOC}{_cv_results_doc("taus")}
 
     See Also
     --------
@@ -792,6 +1266,9 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
         *,
         taus=21,
         search="grid",
+        cv_score="pooled",
+        tie_rule="se",
+        tie_break="middle",
         scoring="balanced_accuracy",
         cv=5,
         refit=True,
@@ -804,6 +1281,9 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
         super().__init__(estimator, source_prior=source_prior, target_prior=target_prior)
         self.taus = taus
         self.search = search
+        self.cv_score = cv_score
+        self.tie_rule = tie_rule
+        self.tie_break = tie_break
         self.scoring = scoring
         self.cv = cv
         self.refit = refit

@@ -108,19 +108,11 @@ def test_la_linear_model_equals_post_hoc_shift_of_its_offsets():
     assert abs(b) / abs(w).max() < 0.1  # through the origin
 
 
-def test_tail_safe_folds_keep_rare_classes_in_every_training_fold():
+def test_benchmarks_use_sklt_tail_safe_folds():
     from benchmarks._common import TailSafeStratifiedKFold
+    from sklt.model_selection import TailSafeStratifiedKFold as public
 
-    y = np.array([0] * 10 + [1] * 5 + [2] * 2 + [3])
-    X = np.zeros((len(y), 1))
-    folds = list(TailSafeStratifiedKFold(3, random_state=0).split(X, y))
-    assert len(folds) == 3
-    for train, test in folds:
-        assert set(y[train]) == {0, 1, 2, 3}
-        assert not set(train) & set(test)
-        assert not {2, 3} & set(y[test])
-    tested = np.concatenate([test for _, test in folds])
-    np.testing.assert_array_equal(np.sort(tested), np.flatnonzero(y <= 1))
+    assert TailSafeStratifiedKFold is public  # behaviour tested in tests/test_model_selection.py
 
 
 def test_unimodality_violation_and_verdicts():

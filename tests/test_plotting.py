@@ -230,7 +230,8 @@ def test_adjustment_curve_from_estimator_matches_refit_at_each_value(long_tailed
     clf = PriorShiftClassifier(FrozenEstimator(model), lam=0.3,
                                source_prior=np.bincount(y_train)).fit(X_train, y_train)
     grid = np.linspace(0, 2, 9)
-    disp = AdjustmentCurveDisplay.from_estimator(clf, X_test, y_test, param="lam", values=grid)
+    disp = AdjustmentCurveDisplay.from_estimator(clf, X_test, y_test, param_name="lam",
+                                                 param_range=grid, tie_rule=None)
     direct = [
         balanced_accuracy_score(
             y_test, PriorShiftClassifier(model, lam=lam).fit(X_train, y_train).predict(X_test)
@@ -238,7 +239,7 @@ def test_adjustment_curve_from_estimator_matches_refit_at_each_value(long_tailed
         for lam in grid
     ]
     np.testing.assert_allclose(disp.scores, direct)
-    np.testing.assert_array_equal(disp.values, grid)
+    np.testing.assert_array_equal(disp.param_range, grid)
     assert clf.lam == 0.3, "the estimator's own value must be restored"
     best = int(np.argmax(direct))
     assert disp.best_value == grid[best] and disp.best_score == direct[best]
@@ -258,7 +259,8 @@ def test_adjustment_curve_from_estimator_nested_param_and_callable_scorer(long_t
 
     grid = [0.0, 1.0, 2.0]
     disp = AdjustmentCurveDisplay.from_estimator(
-        pipe, X_test, y_test, param="logitadjuster__tau", values=grid, scoring=accuracy
+        pipe, X_test, y_test, param_name="logitadjuster__tau", param_range=grid,
+        scoring=accuracy
     )
     for tau, score in zip(grid, disp.scores, strict=True):
         pipe.set_params(logitadjuster__tau=tau)
@@ -275,7 +277,7 @@ def test_adjustment_curve_from_estimator_sweeps_fusion_lam(long_tailed):
         lam=0.0, temperature=None,
     ).fit(X_train, y_train)
     grid = [0.0, 1.0]
-    disp = AdjustmentCurveDisplay.from_estimator(fusion, X_test, y_test, values=grid)
+    disp = AdjustmentCurveDisplay.from_estimator(fusion, X_test, y_test, param_range=grid)
     for lam, score in zip(grid, disp.scores, strict=True):
         fusion.set_params(lam=lam)
         assert score == balanced_accuracy_score(y_test, fusion.predict(X_test))
@@ -289,18 +291,21 @@ def test_adjustment_curve_restores_param_when_scoring_fails(long_tailed):
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
-        AdjustmentCurveDisplay.from_estimator(clf, X_test, y_test, param="tau", scoring=broken)
+        AdjustmentCurveDisplay.from_estimator(clf, X_test, y_test, param_name="tau",
+                                              scoring=broken)
     assert clf.tau == 0.7
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"param": "C"}, "param must be one of"),
-        ({"param": "tau"}, "has no parameter 'tau'"),
-        ({"values": []}, "non-empty 1-D array"),
-        ({"values": [0, np.nan]}, "finite numbers"),
+        ({"param_name": "source_prior"}, "is used at fit"),
+        ({"param_name": "tau"}, "has no parameter 'tau'"),
+        ({"param_range": []}, "non-empty 1-D array"),
+        ({"param_range": [0, np.nan]}, "finite numbers"),
+        ({"param_range": [-1, 1]}, "non-negative"),
         ({"scoring": 3}, "scoring must be a scorer name or a callable"),
+        ({"tie_rule": "one"}, "tie_rule"),
     ],
 )
 def test_adjustment_curve_from_estimator_bad_input(long_tailed, kwargs, match):
@@ -321,10 +326,10 @@ def test_adjustment_curve_from_grid_search_reads_folds(long_tailed):
     grid = np.linspace(0, 2, 5)[::-1]   # unsorted on purpose
     search = GridSearchCV(PriorShiftClassifier(LogisticRegression(max_iter=1000)),
                           {"lam": grid}, scoring="balanced_accuracy", cv=3).fit(X_train, y_train)
-    disp = AdjustmentCurveDisplay.from_cv_results(search)
+    disp = AdjustmentCurveDisplay.from_tuner(search)
     res = search.cv_results_
     order = np.argsort(np.asarray(res["param_lam"], dtype=float))
-    np.testing.assert_array_equal(disp.values, np.sort(grid))
+    np.testing.assert_array_equal(disp.param_range, np.sort(grid))
     np.testing.assert_allclose(disp.scores, res["mean_test_score"][order])
     np.testing.assert_allclose(disp.std, res["std_test_score"][order])
     folds = np.vstack([res[f"split{i}_test_score"][order] for i in range(3)])
@@ -332,7 +337,7 @@ def test_adjustment_curve_from_grid_search_reads_folds(long_tailed):
     np.testing.assert_allclose(disp.fold_scores.std(axis=0), disp.std)
     assert disp.best_value == search.best_params_["lam"]
     assert disp.best_score == pytest.approx(search.best_score_)
-    assert disp.band_ is not None and disp.param == "lam"
+    assert disp.band_ is not None and disp.param_name == "lam"
 
 
 class _FakeTuner:
@@ -357,8 +362,8 @@ def test_adjustment_curve_from_sklt_cv_results_contract(key):
     rng = np.random.default_rng(0)
     fold_scores = rng.random((5, 7))
     tuner = _FakeTuner(key, fold_scores, best=3)
-    disp = AdjustmentCurveDisplay.from_cv_results(tuner, name="tuned")
-    assert disp.param == key[:-1]
+    disp = AdjustmentCurveDisplay.from_tuner(tuner, name="tuned")
+    assert disp.param_name == key[:-1]
     np.testing.assert_allclose(disp.scores, fold_scores.mean(axis=0))
     np.testing.assert_allclose(disp.std, fold_scores.std(axis=0))
     assert disp.best_value == tuner.cv_results_[key][3]
@@ -375,13 +380,15 @@ def test_adjustment_curve_from_real_sklt_tuner(long_tailed):
     tuner = tuning.PriorShiftClassifierCV(LogisticRegression(max_iter=1000),
                                           lams=np.linspace(0, 2, 9), cv=3,
                                           store_cv_results=True).fit(X_train, y_train)
-    disp = AdjustmentCurveDisplay.from_cv_results(tuner)
-    np.testing.assert_allclose(disp.values, tuner.cv_results_["lams"])
-    np.testing.assert_allclose(disp.scores, tuner.cv_results_["mean_score"])
+    disp = AdjustmentCurveDisplay.from_tuner(tuner, show_folds=True)
+    np.testing.assert_allclose(disp.param_range, tuner.cv_results_["lams"])
+    np.testing.assert_allclose(disp.scores, tuner.cv_results_["pooled_score"])  # the default
     np.testing.assert_allclose(disp.fold_scores, tuner.cv_results_["scores"])
+    assert len(disp.fold_lines_) == 3
+    np.testing.assert_allclose(disp.fold_lines_[1].get_ydata(), tuner.cv_results_["scores"][1])
     assert disp.best_value == tuner.best_lam_
     assert disp.best_score == pytest.approx(tuner.best_score_)
-    assert disp.param == "lam"
+    assert disp.param_name == "lam"
 
 
 def test_adjustment_curve_from_peak_search_draws_scored_values_only(long_tailed):
@@ -390,12 +397,12 @@ def test_adjustment_curve_from_peak_search_draws_scored_values_only(long_tailed)
     tuner = tuning.LogitAdjusterCV(LogisticRegression(max_iter=1000), taus=33, cv=2,
                                    search="peak", store_cv_results=True)
     tuner.fit(X_train, y_train)
-    disp = AdjustmentCurveDisplay.from_cv_results(tuner)
+    disp = AdjustmentCurveDisplay.from_tuner(tuner)
     scored = np.isfinite(disp.scores)
     assert scored.sum() == tuner.n_evaluations_ < 33
-    np.testing.assert_allclose(disp.line_.get_xdata(), disp.values[scored])
+    np.testing.assert_allclose(disp.line_.get_xdata(), disp.param_range[scored])
     np.testing.assert_allclose(disp.line_.get_ydata(), disp.scores[scored])
-    assert disp.best_value == tuner.best_tau_ and disp.param == "tau"
+    assert disp.best_value == tuner.best_tau_ and disp.param_name == "tau"
 
 
 def test_adjustment_curve_plot_skips_unscored_values():
@@ -406,25 +413,80 @@ def test_adjustment_curve_plot_skips_unscored_values():
     assert np.all(np.isfinite(band))
 
 
-def test_adjustment_curve_from_cv_results_bad_input(long_tailed):
+def test_adjustment_curve_from_tuner_bad_input(long_tailed):
     X_train, y_train, _, _ = long_tailed
     with pytest.raises(ValueError, match="has no cv_results_.*store_cv_results=True"):
-        AdjustmentCurveDisplay.from_cv_results(LogisticRegression())
+        AdjustmentCurveDisplay.from_tuner(LogisticRegression())
     search = GridSearchCV(PriorShiftClassifier(), {"lam": [0, 1], "temperature": [1, 2]},
                           cv=2).fit(X_train, y_train)
     with pytest.raises(ValueError, match="varies several parameters"):
-        AdjustmentCurveDisplay.from_cv_results(search)
+        AdjustmentCurveDisplay.from_tuner(search)
     with pytest.raises(ValueError, match="needs the others fixed"):
-        AdjustmentCurveDisplay.from_cv_results(search, param="lam")
+        AdjustmentCurveDisplay.from_tuner(search, param_name="lam")
     tuner = _FakeTuner("lams", np.ones((2, 3)), best=0)
     del tuner.cv_results_["std_score"]
     with pytest.raises(ValueError, match="lacks the keys"):
-        AdjustmentCurveDisplay.from_cv_results(tuner)
+        AdjustmentCurveDisplay.from_tuner(tuner)
 
 
 def test_adjustment_curve_plot_checks_shapes():
     with pytest.raises(ValueError, match="same length"):
         AdjustmentCurveDisplay([0, 1, 2], [0.5, 0.6]).plot()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "plot_kwargs", "error", "match"),
+    [
+        ({"std": [0.1, 0.1]}, {}, ValueError, r"std has shape \(2,\); expected \(3,\)"),
+        ({"fold_scores": np.ones((2, 2))}, {}, ValueError, "fold_scores has shape"),
+        ({"best_value": "x"}, {}, ValueError, "best_value must be a number"),
+        ({"best_score": [1]}, {}, ValueError, "best_score must be a number"),
+        ({}, {"ax": "ax"}, TypeError, "ax must be a matplotlib Axes"),
+        ({"param_name": 3}, {}, ValueError, "param_name must be a string"),
+    ],
+)
+def test_adjustment_curve_plot_bad_input(kwargs, plot_kwargs, error, match):
+    disp = AdjustmentCurveDisplay([0, 1, 2], [0.5, 0.6, 0.55], **kwargs)
+    with pytest.raises(error, match=match):
+        disp.plot(**plot_kwargs)
+
+
+def test_adjustment_curve_rejects_fusion_temperature_fixed_at_fit(long_tailed):
+    from sklt import NoisyOrFusionClassifier
+
+    X_train, y_train, X_test, y_test = long_tailed
+    fusion = NoisyOrFusionClassifier(
+        [("a", LogisticRegression(max_iter=1000)), ("b", LogisticRegression(C=0.1))],
+        temperature=1.0,
+    ).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="temperature' is used at fit.*only 'lam' acts"):
+        AdjustmentCurveDisplay.from_estimator(fusion, X_test, y_test, param_name="temperature")
+
+
+def test_adjustment_curve_from_estimator_chooses_like_the_frozen_tuner(long_tailed):
+    from sklt import LogitAdjusterCV
+
+    X_train, y_train, X_test, y_test = long_tailed
+    model = LogisticRegression(max_iter=1000).fit(X_train, y_train)
+    prior = np.bincount(y_train) / len(y_train)
+    clf = LogitAdjuster(FrozenEstimator(model), source_prior=prior).fit(X_test, y_test)
+    disp = AdjustmentCurveDisplay.from_estimator(clf, X_test, y_test, param_name="tau",
+                                                 show_folds=True)
+    tuner = LogitAdjusterCV(FrozenEstimator(model), source_prior=prior,
+                            store_cv_results=True).fit(X_test, y_test)
+    np.testing.assert_allclose(disp.param_range, tuner.taus_)
+    np.testing.assert_allclose(disp.scores, tuner.cv_results_["pooled_score"])
+    np.testing.assert_allclose(disp.fold_scores, tuner.cv_results_["scores"])
+    assert disp.best_value == tuner.best_tau_
+    assert len(disp.fold_lines_) == 5
+
+
+def test_adjustment_curve_from_estimator_warns_for_an_edge_of_a_given_range(long_tailed):
+    X_train, y_train, X_test, y_test = long_tailed
+    clf = LogitAdjuster().fit(X_train, y_train)
+    with pytest.warns(UserWarning, match=r"smallest value of param_range \(1.5\)"):
+        AdjustmentCurveDisplay.from_estimator(clf, X_test, y_test, param_name="tau",
+                                              param_range=[1.5, 2.0, 2.5, 3.0])
 
 
 # --------------------------------------------------------------------------------------

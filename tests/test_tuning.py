@@ -1,6 +1,7 @@
 """Tests for sklt.tuning: the CV tuners of lam / tau and the peak search."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -15,13 +16,16 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklt import LogitAdjuster, LogitAdjusterCV, PriorShiftClassifier, PriorShiftClassifierCV
-from sklt.tuning import _peak_search
+from sklt.model_selection import RepeatedTailSafeStratifiedKFold, TailSafeStratifiedKFold
+from sklt.tuning import _MAX_STRENGTH, _choose, _peak_search
 
 X, y = make_classification(
     n_samples=600, n_features=8, n_classes=3, n_informative=4, n_redundant=0,
     weights=[0.8, 0.15, 0.05], class_sep=0.7, random_state=0,
 )
 GRID = np.linspace(0, 2, 9)
+# GridSearchCV's rule: mean of per-fold scores, best score, smallest value on ties
+GS_RULE = {"cv_score": "mean", "tie_rule": None}
 
 
 class CountingLogisticRegression(LogisticRegression):
@@ -37,8 +41,9 @@ class CountingLogisticRegression(LogisticRegression):
 # --------------------------------------------------------------------------- sklearn contract
 @parametrize_with_checks(
     [
-        PriorShiftClassifierCV(lams=[0.0, 0.5, 1.0], cv=3),
-        LogitAdjusterCV(taus=[0.0, 1.0, 2.0], cv=3, search="peak"),
+        PriorShiftClassifierCV(),
+        LogitAdjusterCV(),
+        LogitAdjusterCV(taus=[0.0, 1.0, 2.0], cv=3, search="peak", cv_score="mean"),
     ]
 )
 def test_sklearn_compatible(estimator, check):
@@ -60,7 +65,7 @@ def test_same_scores_and_choice_as_grid_search_cv(cv_cls, corrector, param, extr
     splits = list(StratifiedKFold(4, shuffle=True, random_state=0).split(X, y))
     grid_name = param + "s"
     tuner = cv_cls(**{grid_name: GRID}, cv=splits, scoring=scoring, store_cv_results=True,
-                   **extra).fit(X, y)
+                   **GS_RULE, **extra).fit(X, y)
     gs = GridSearchCV(corrector(**extra), {param: GRID}, cv=splits, scoring=scoring).fit(X, y)
     np.testing.assert_allclose(tuner.cv_results_["mean_score"], gs.cv_results_["mean_test_score"],
                                rtol=1e-10, atol=1e-12)
@@ -111,7 +116,7 @@ def test_frozen_estimator_is_not_refit_and_scores_the_given_data():
     CountingLogisticRegression.n_fits = 0
     splits = list(StratifiedKFold(3).split(X_val, y_val))
     tuner = PriorShiftClassifierCV(FrozenEstimator(model), lams=GRID, cv=splits,
-                                   source_prior=source_prior, store_cv_results=True)
+                                   source_prior=source_prior, store_cv_results=True, **GS_RULE)
     tuner.fit(X_val, y_val)
     assert CountingLogisticRegression.n_fits == 0
     assert tuner.estimator_.estimator is model
@@ -131,9 +136,10 @@ def test_peak_search_scores_agree_with_grid_where_evaluated():
     evaluated = ~np.isnan(peak.cv_results_["scores"][0])
     assert evaluated.sum() == peak.n_evaluations_ == peak.cv_results_["n_evaluations"]
     assert peak.n_evaluations_ <= 2 * math.ceil(math.log2(41)) + 2
-    np.testing.assert_allclose(peak.cv_results_["scores"][:, evaluated],
-                               grid.cv_results_["scores"][:, evaluated])
-    assert peak.best_score_ == pytest.approx(grid.cv_results_["mean_score"][
+    for key in ["scores", "pooled_score"]:
+        np.testing.assert_allclose(peak.cv_results_[key][..., evaluated],
+                                   grid.cv_results_[key][..., evaluated])
+    assert peak.best_score_ == pytest.approx(grid.cv_results_["pooled_score"][
         np.flatnonzero(grid.cv_results_["lams"] == peak.best_lam_)[0]])
     assert grid.n_evaluations_ == 41
 
@@ -200,7 +206,7 @@ def test_peak_search_returns_the_first_index_of_a_flat_curve():
 def test_sample_weight_reaches_the_inner_fit_and_the_priors():
     w = np.random.default_rng(0).uniform(0.2, 3, size=len(y))
     splits = list(StratifiedKFold(3, shuffle=True, random_state=1).split(X, y))
-    tuner = PriorShiftClassifierCV(lams=GRID, cv=splits, store_cv_results=True)
+    tuner = PriorShiftClassifierCV(lams=GRID, cv=splits, store_cv_results=True, **GS_RULE)
     tuner.fit(X, y, sample_weight=w)
     gs = GridSearchCV(PriorShiftClassifier(), {"lam": GRID}, cv=splits,
                       scoring="balanced_accuracy").fit(X, y, sample_weight=w)
@@ -218,14 +224,14 @@ def test_metadata_routing_to_inner_fit_splitter_and_scorer():
         inner = LogisticRegression().set_fit_request(sample_weight=True)
         scorer = make_scorer(balanced_accuracy_score).set_score_request(sample_weight=True)
         tuner = PriorShiftClassifierCV(inner, lams=GRID, cv=GroupKFold(3), scoring=scorer,
-                                       store_cv_results=True)
+                                       store_cv_results=True, **GS_RULE)
         tuner.fit(X, y, sample_weight=w, groups=groups)
         corrector = PriorShiftClassifier(inner).set_fit_request(sample_weight=True)
         gs = GridSearchCV(corrector, {"lam": GRID}, cv=GroupKFold(3),
                           scoring=scorer).fit(X, y, sample_weight=w, groups=groups)
         unweighted = PriorShiftClassifierCV(
             LogisticRegression().set_fit_request(sample_weight=False), lams=GRID,
-            cv=GroupKFold(3), scoring=scorer, store_cv_results=True,
+            cv=GroupKFold(3), scoring=scorer, store_cv_results=True, **GS_RULE,
         ).fit(X, y, sample_weight=w, groups=groups)
     np.testing.assert_allclose(tuner.cv_results_["mean_score"], gs.cv_results_["mean_test_score"])
     assert not np.allclose(tuner.cv_results_["mean_score"], unweighted.cv_results_["mean_score"])
@@ -296,22 +302,39 @@ def test_bad_grid(grid, match):
         PriorShiftClassifierCV(lams=grid).fit(X, y)
 
 
-def test_scorer_returning_nan_is_an_error():
+def test_scorer_returning_nan_everywhere_is_an_error():
     def nan_scorer(estimator, X_, y_):
         return float("nan")
 
-    with pytest.raises(ValueError, match="scorer returned NaN"):
-        LogitAdjusterCV(taus=3, scoring=nan_scorer).fit(X, y)
-    with pytest.raises(ValueError, match="scorer returned NaN"):
-        LogitAdjusterCV(taus=3, scoring=nan_scorer, search="peak").fit(X, y)
+    for search in ["grid", "peak"]:
+        with pytest.raises(ValueError, match="nan_scorer returned NaN .* for every value of taus"):
+            LogitAdjusterCV(taus=3, scoring=nan_scorer, search=search).fit(X, y)
 
 
-def test_fewer_samples_of_a_class_than_folds_is_an_error():
+def test_scorer_returning_nan_on_some_values_is_a_warned_fallback():
+    def partly_nan(estimator, X_, y_):
+        score = balanced_accuracy_score(y_, estimator.predict(X_))
+        return float("nan") if estimator.strength > 1.2 else score
+
+    with pytest.warns(UserWarning, match=r"returned NaN .* for tau in \[1.25, 1.5, 1.75, 2\]"):
+        tuner = LogitAdjusterCV(taus=GRID, scoring=partly_nan, store_cv_results=True,
+                                tie_rule=None).fit(X, y)
+    ok = GRID <= 1.2
+    ref = LogitAdjusterCV(taus=GRID[ok], store_cv_results=True, tie_rule=None).fit(X, y)
+    assert tuner.best_tau_ == ref.best_tau_
+    assert np.isnan(tuner.cv_results_["score"][~ok]).all()
+
+
+def test_classes_with_fewer_samples_than_folds_use_tail_safe_folds():
     y_rare = y.copy()
-    y_rare[np.flatnonzero(y == 2)[3:]] = 1  # class 2 keeps 3 samples
-    match = r"Classes \[2\] have fewer samples than the cv=5 folds \(the rarest has 3 samples\)"
-    with pytest.raises(ValueError, match=match):
-        PriorShiftClassifierCV(lams=3).fit(X, y_rare)
+    y_rare[np.flatnonzero(y == 2)[3:]] = 1  # class 2 keeps 3 samples, the default cv has 5
+    tuner = PriorShiftClassifierCV(lams=3).fit(X, y_rare)
+    assert tuner.classes_.tolist() == [0, 1, 2]
+
+
+def test_more_folds_than_the_largest_class_is_an_error():
+    with pytest.raises(ValueError, match=r"n_splits=9 is greater than .* largest class \(8\)"):
+        PriorShiftClassifierCV(lams=3, cv=9).fit(X[:16], np.repeat([0, 1], 8))
 
 
 def test_training_fold_missing_a_class_is_an_error():
@@ -330,3 +353,371 @@ def test_bad_search_and_cv():
         PriorShiftClassifierCV(search="binary").fit(X, y)
     with pytest.raises(ValueError, match="cv"):
         PriorShiftClassifierCV(cv=1.5).fit(X, y)
+
+
+# --------------------------------------------------------------------------- held-out scores helper
+def test_held_out_scores_helper_fits_once_per_fold_and_pools_every_fold():
+    from sklt.model_selection import TailSafeStratifiedKFold
+    from sklt.tuning import _held_out_scores
+
+    y_rare = y.copy()
+    y_rare[np.flatnonzero(y == 2)[1:]] = 1  # class 2: one sample, never held out
+    splits = list(TailSafeStratifiedKFold(4).split(X, y_rare))
+    CountingLogisticRegression.n_fits = 0
+    held = _held_out_scores(LogitAdjuster(CountingLogisticRegression()), X, y_rare, splits,
+                            keep_estimators=True)
+    assert CountingLogisticRegression.n_fits == 4
+    np.testing.assert_array_equal(np.sort(held.indices), np.flatnonzero(y_rare != 2))
+    for f, (train, test) in enumerate(splits):
+        np.testing.assert_array_equal(held.indices[held.rows(f)], test)
+        assert np.all(held.fold[held.rows(f)] == f)
+        fold_model = held.estimators[f]
+        np.testing.assert_allclose(held.source_priors[f], np.bincount(y_rare[train]) / len(train))
+        np.testing.assert_allclose(held.adjusted(0.7, fold=f, output="proba"),
+                                   fold_model.set_params(tau=0.7).predict_proba(X[test]))
+    pooled = held.adjusted(0.7, output="proba")
+    assert pooled.shape == (len(held.indices), 3)
+
+
+def test_held_out_scores_helper_never_refits_a_frozen_model():
+    from sklt.tuning import _held_out_scores
+
+    model = CountingLogisticRegression().fit(X, y)
+    CountingLogisticRegression.n_fits = 0
+    splits = list(StratifiedKFold(3).split(X, y))
+    held = _held_out_scores(LogitAdjuster(FrozenEstimator(model), source_prior=[0.6, 0.3, 0.1]),
+                            X, y, splits)
+    assert CountingLogisticRegression.n_fits == 0
+    assert held.final.estimator_.estimator is model
+    np.testing.assert_allclose(held.log_scores, np.log(model.predict_proba(X[held.indices])))
+    np.testing.assert_allclose(held.source_priors, [[0.6, 0.3, 0.1]] * 3)
+
+
+# --------------------------------------------------------------------------- pooled scoring
+def test_pooled_score_is_the_score_of_all_folds_held_out_predictions_together():
+    splits = list(TailSafeStratifiedKFold(4).split(X, y))
+    tuner = LogitAdjusterCV(taus=GRID, cv=splits, store_cv_results=True).fit(X, y)
+    test = np.concatenate([t for _, t in splits])
+    for i, tau in enumerate(GRID):
+        pred = np.concatenate([LogitAdjuster(tau=tau).fit(X[tr], y[tr]).predict(X[te])
+                               for tr, te in splits])
+        assert tuner.cv_results_["pooled_score"][i] == pytest.approx(
+            balanced_accuracy_score(y[test], pred), abs=1e-12)
+    np.testing.assert_array_equal(tuner.cv_results_["score"], tuner.cv_results_["pooled_score"])
+    mean = LogitAdjusterCV(taus=GRID, cv=splits, cv_score="mean", store_cv_results=True).fit(X, y)
+    np.testing.assert_array_equal(mean.cv_results_["score"], mean.cv_results_["mean_score"])
+    np.testing.assert_allclose(mean.cv_results_["scores"], tuner.cv_results_["scores"])
+
+
+def test_repeated_tail_safe_folds_pool_every_repetition():
+    cv = RepeatedTailSafeStratifiedKFold(3, n_repeats=2, random_state=0)
+    tuner = LogitAdjusterCV(taus=GRID, cv=cv, store_cv_results=True).fit(X, y)
+    assert tuner.cv_results_["scores"].shape == (6, len(GRID))
+
+
+# --------------------------------------------------------------------------- the extreme tail
+def _digits_lt():
+    from sklt.datasets import load_digits_lt
+
+    data = load_digits_lt(imbalance_ratio=100, random_state=0)
+    return data.X_train / 16, data.y_train, data
+
+
+@pytest.mark.parametrize("tuner_cls", [LogitAdjusterCV, PriorShiftClassifierCV])
+def test_default_tuners_fit_digits_lt_at_imbalance_ratio_100(tuner_cls):
+    X_lt, y_lt, data = _digits_lt()
+    assert data.train_counts[-3:].tolist() == [3, 2, 1]
+    with pytest.warns(UserWarning, match=r"Classes \[9\] have a single sample"):
+        tuner = tuner_cls(LogisticRegression(max_iter=300)).fit(X_lt, y_lt)
+    assert tuner.classes_.tolist() == list(range(10))
+    plain = balanced_accuracy_score(data.y_test, tuner.estimator_.predict(data.X_test / 16))
+    tuned = balanced_accuracy_score(data.y_test, tuner.predict(data.X_test / 16))
+    assert tuned > plain
+
+
+@pytest.mark.parametrize("tuner_cls", [LogitAdjusterCV, PriorShiftClassifierCV])
+def test_default_tuners_fit_mnist1d_lt_at_imbalance_ratio_100(tuner_cls):
+    pytest.importorskip("mnist1d")
+    from sklt.datasets import load_mnist1d_lt
+
+    data = load_mnist1d_lt(imbalance_ratio=100, n_samples=2000, n_test_per_class=50,
+                           random_state=0)
+    assert data.train_counts[-1] == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        tuner = tuner_cls(LogisticRegression(max_iter=200)).fit(data.X_train, data.y_train)
+    assert tuner.predict(data.X_test).shape == (len(data.y_test),)
+    assert len(tuner.classes_) == 10
+
+
+@pytest.mark.parametrize("tuner_cls", [LogitAdjusterCV, PriorShiftClassifierCV])
+def test_default_tuners_fit_a_class_with_a_single_sample(tuner_cls):
+    y_one = y.copy()
+    y_one[np.flatnonzero(y == 2)[1:]] = 1
+    with pytest.warns(UserWarning, match=r"Classes \[2\] have a single sample"):
+        tuner = tuner_cls(store_cv_results=True).fit(X, y_one)
+    assert tuner.classes_.tolist() == [0, 1, 2]
+    assert np.isfinite(tuner.cv_results_["pooled_score"]).all()
+
+
+def test_frozen_model_scores_every_validation_sample_once_even_a_single_one():
+    y_one = y.copy()
+    y_one[np.flatnonzero(y == 2)[1:]] = 1
+    model = LogisticRegression().fit(X, y)
+    tuner = LogitAdjusterCV(FrozenEstimator(model), taus=GRID, source_prior=[0.8, 0.15, 0.05],
+                            store_cv_results=True).fit(X, y_one)
+    corrector = LogitAdjuster(FrozenEstimator(model), source_prior=[0.8, 0.15, 0.05]).fit(X, y_one)
+    for i, tau in enumerate(GRID):
+        corrector.set_params(tau=tau)
+        assert tuner.cv_results_["pooled_score"][i] == pytest.approx(
+            balanced_accuracy_score(y_one, corrector.predict(X)), abs=1e-12)
+
+
+def test_empty_data_is_a_clear_error():
+    for tuner in [LogitAdjusterCV(), PriorShiftClassifierCV()]:
+        with pytest.raises(ValueError, match="0 sample"):
+            tuner.fit(X[:0], y[:0])
+
+
+# --------------------------------------------------------------------------- ranges
+class SharpenedLogisticRegression(LogisticRegression):
+    """Logistic regression whose log-posteriors are multiplied by ``sharpness`` (over-confident).
+
+    ``tau = sharpness`` undoes the prior in its posteriors exactly as ``tau = 1`` does for the
+    calibrated model, so the best ``tau`` sits near ``sharpness``.
+    """
+
+    def __init__(self, sharpness=3.0, C=1.0):
+        super().__init__(C=C)
+        self.sharpness = sharpness
+
+    def predict_proba(self, X):
+        from scipy.special import softmax
+
+        return softmax(self.sharpness * np.log(super().predict_proba(X)), axis=1)
+
+
+def _binary_imbalanced(n=3000, seed=0):
+    Xb, yb = make_classification(n_samples=n, n_features=4, n_informative=3, n_redundant=0,
+                                 n_clusters_per_class=1, weights=[0.95], class_sep=1.0,
+                                 flip_y=0, random_state=seed)
+    return Xb, yb
+
+
+def test_default_range_is_extended_while_the_best_score_is_on_its_edge():
+    Xb, yb = _binary_imbalanced()
+    tuner = LogitAdjusterCV(SharpenedLogisticRegression(4.0), store_cv_results=True).fit(Xb, yb)
+    assert tuner.range_extended_
+    assert 2 < tuner.best_tau_ <= _MAX_STRENGTH
+    res = tuner.cv_results_
+    np.testing.assert_allclose(np.diff(tuner.taus_), 0.1)  # the default spacing is kept
+    assert res["extended"].sum() == len(tuner.taus_) - 21 and not res["extended"][:21].any()
+    assert res["score"][-1] < np.nanmax(res["score"])  # extended until the score falls
+    wide = LogitAdjusterCV(SharpenedLogisticRegression(4.0), taus=tuner.taus_,
+                           store_cv_results=True).fit(Xb, yb)
+    assert wide.best_tau_ == tuner.best_tau_  # as if the range had been given
+
+
+def test_a_calibrated_model_keeps_the_default_range():
+    Xb, yb = _binary_imbalanced()
+    tuner = LogitAdjusterCV(store_cv_results=True).fit(Xb, yb)
+    assert not tuner.range_extended_ and len(tuner.taus_) == 21
+
+
+def test_range_extension_stops_at_the_cap_with_a_warning():
+    Xb, yb = _binary_imbalanced()
+    with pytest.warns(UserWarning, match="still rises at tau = 10"):
+        tuner = LogitAdjusterCV(SharpenedLogisticRegression(40.0), taus=5).fit(Xb, yb)
+    assert tuner.taus_.max() == _MAX_STRENGTH
+
+
+def test_peak_search_extends_the_range_too():
+    Xb, yb = _binary_imbalanced()
+    tuner = LogitAdjusterCV(SharpenedLogisticRegression(4.0), search="peak").fit(Xb, yb)
+    assert tuner.range_extended_ and tuner.best_tau_ > 2
+    assert tuner.n_evaluations_ < len(tuner.taus_)
+
+
+def test_a_user_grid_whose_best_is_on_an_edge_is_a_warning():
+    Xb, yb = _binary_imbalanced()
+    with pytest.warns(UserWarning, match=r"largest value of taus \(2\)"):
+        tuner = LogitAdjusterCV(SharpenedLogisticRegression(4.0), taus=GRID).fit(Xb, yb)
+    assert not tuner.range_extended_ and len(tuner.taus_) == len(GRID)
+    with pytest.warns(UserWarning, match=r"smallest value of taus \(1.25\)"):
+        LogitAdjusterCV(taus=[1.25, 1.5, 2.0]).fit(Xb, yb)
+
+
+def test_a_score_constant_over_the_grid_is_a_warning_naming_the_scorer():
+    Xb, yb = _binary_imbalanced(n=600)
+    with pytest.warns(UserWarning, match="score 'roc_auc' is the same for every value of taus"):
+        tuner = LogitAdjusterCV(scoring="roc_auc").fit(Xb, yb)
+    assert tuner.best_tau_ == 1.0  # the theory value, not 0
+    assert tuner.taus_.max() == _MAX_STRENGTH  # a flat score is followed to the cap
+
+
+# --------------------------------------------------------------------------- tie rule
+def _plateau(values, score, folds, top):
+    """The contiguous run around ``top`` within one paired standard error (a reference)."""
+    def tied(i):
+        d = folds[:, top] - folds[:, i]
+        se = d.std(ddof=1) / np.sqrt(len(d))
+        return score[i] >= score[top] - se - 1e-12
+    lo = hi = top
+    while lo > 0 and tied(lo - 1):
+        lo -= 1
+    while hi < len(values) - 1 and tied(hi + 1):
+        hi += 1
+    return lo, hi
+
+
+@pytest.mark.parametrize("tie_break", ["middle", "closest_to_one"])
+def test_tie_rule_picks_on_the_plateau_within_one_paired_standard_error(tie_break):
+    tuner = LogitAdjusterCV(taus=41, tie_break=tie_break, store_cv_results=True).fit(X, y)
+    res = tuner.cv_results_
+    score, folds, taus = res["score"], res["scores"], tuner.taus_
+    top = int(np.nanargmax(score))
+    lo, hi = _plateau(taus, score, folds, top)
+    np.testing.assert_array_equal(np.flatnonzero(res["tied"]), np.arange(lo, hi + 1))
+    plateau = taus[lo:hi + 1]
+    target = 0.5 * (taus[lo] + taus[hi]) if tie_break == "middle" else 1.0
+    assert tuner.best_tau_ == plateau[np.argmin(np.abs(plateau - target))]
+    for i in [lo, hi]:
+        d = folds[:, top] - folds[:, i]
+        assert res["tolerance"][i] == pytest.approx(d.std(ddof=1) / np.sqrt(len(d)))
+    exact = LogitAdjusterCV(taus=41, tie_rule=None).fit(X, y)
+    assert exact.best_tau_ == taus[top]
+    wide = LogitAdjusterCV(taus=41, tie_rule=1.0, tie_break="closest_to_one").fit(X, y)
+    assert wide.best_tau_ == 1.0
+
+
+def test_the_default_evaluates_per_fold_scores_only_along_the_plateau():
+    tuner = LogitAdjusterCV(taus=41).fit(X, y)
+    stored = LogitAdjusterCV(taus=41, store_cv_results=True).fit(X, y)
+    assert tuner.best_tau_ == stored.best_tau_
+    assert tuner.best_score_ == stored.best_score_
+
+
+@st.composite
+def scored_grids(draw):
+    n = draw(st.integers(1, 30))
+    n_splits = draw(st.integers(1, 6))
+    values = np.sort(np.array(draw(st.lists(st.floats(0, 10), min_size=n, max_size=n,
+                                            unique=True))))
+    element = st.one_of(st.floats(0, 1), st.just(np.nan))
+    folds = np.array(draw(st.lists(st.lists(element, min_size=n, max_size=n),
+                                   min_size=n_splits, max_size=n_splits)))
+    score = np.array(draw(st.lists(st.one_of(st.floats(0, 1), st.just(np.nan)),
+                                   min_size=n, max_size=n)))
+    score[draw(st.integers(0, n - 1))] = draw(st.floats(0, 1))  # at least one finite
+    rule = draw(st.one_of(st.just("se"), st.none(), st.floats(0, 1)))
+    tie_break = draw(st.sampled_from(["middle", "closest_to_one"]))
+    return values, score, folds, rule, tie_break
+
+
+@given(scored_grids())
+@settings(max_examples=300, deadline=None)
+def test_choose_contract(case):
+    from sklt.tuning import _tie_tolerance
+
+    values, score, folds, rule, tie_break = case
+    finite = np.isfinite(score)
+    top_score = score[finite].max()
+
+    def tolerance_of(i):
+        return _tie_tolerance(folds, top, i, rule)
+
+    top = int(np.flatnonzero(score == top_score)[0])
+    chosen, top_, tolerance, tied = _choose(values, score, tolerance_of, rule, tie_break)
+    assert top_ == top and tied[top] and tied[chosen] and np.isfinite(score[chosen])
+    if rule is None:
+        assert chosen == top
+        return
+    run = np.flatnonzero(tied)
+    assert np.all(np.diff(run) == 1)  # a contiguous plateau around the best
+    for i in run:
+        assert score[i] >= top_score - tolerance[i] - 1e-12
+    for edge in [run[0] - 1, run[-1] + 1]:  # bounded by values that are not tied
+        if 0 <= edge < len(values) and np.isfinite(score[edge]):
+            assert score[edge] < top_score - tolerance[edge] - 1e-12
+    target = 0.5 * (values[run[0]] + values[run[-1]]) if tie_break == "middle" else 1.0
+    assert np.abs(values[chosen] - target) == np.abs(values[run] - target).min()
+
+
+# --------------------------------------------------------------------------- properties
+@st.composite
+def long_tailed_problems(draw):
+    n_classes = draw(st.integers(2, 4))
+    counts = [draw(st.integers(5, 40))] + [draw(st.integers(1, 12)) for _ in range(n_classes - 1)]
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    y_ = np.repeat(np.arange(n_classes), counts)
+    X_ = rng.normal(size=(len(y_), 3)) + draw(st.floats(0, 3)) * y_[:, None]
+    labels = draw(st.sampled_from([None, np.array(["a", "b", "c", "d"])]))
+    return X_, (y_ if labels is None else labels[y_])
+
+
+@given(long_tailed_problems(), st.sampled_from(["se", None, 0.01]),
+       st.sampled_from(["middle", "closest_to_one"]), st.sampled_from(["pooled", "mean"]),
+       st.sampled_from(["grid", "peak"]))
+@settings(max_examples=15, deadline=None)
+def test_default_tuner_contract_on_random_long_tails(problem, tie_rule, tie_break, cv_score,
+                                                     search):
+    X_, y_ = problem
+    n_splits = min(5, np.unique(y_, return_counts=True)[1].max())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tuner = LogitAdjusterCV(cv=n_splits, tie_rule=tie_rule, tie_break=tie_break,
+                                cv_score=cv_score, search=search,
+                                store_cv_results=True).fit(X_, y_)
+    assert tuner.best_tau_ in tuner.taus_
+    assert np.all(np.diff(tuner.taus_) > 0) and tuner.taus_.max() <= _MAX_STRENGTH + 1e-9
+    assert np.isfinite(tuner.best_score_)
+    proba = tuner.predict_proba(X_)
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+    np.testing.assert_array_equal(tuner.predict(X_), tuner.classes_[proba.argmax(axis=1)])
+    ref = LogitAdjuster(tau=tuner.best_tau_).fit(X_, y_)
+    np.testing.assert_allclose(proba, ref.predict_proba(X_))
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"tie_rule": -0.1}, "tie_rule"), ({"tie_rule": "one_se"}, "tie_rule"),
+    ({"cv_score": "median"}, "cv_score"), ({"tie_break": "largest"}, "tie_break"),
+])
+def test_bad_tie_rule_and_cv_score(bad, match):
+    with pytest.raises(ValueError, match=match):
+        LogitAdjusterCV(**bad).fit(X, y)
+
+
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 12)),
+                min_size=0, max_size=8))
+@settings(max_examples=20, deadline=None)
+def test_any_user_grid_is_used_or_rejected_with_a_clear_error(grid):
+    values = np.asarray(grid, dtype=float)
+    valid = values.size > 0 and np.all(np.isfinite(values)) and np.all(values >= 0)
+    tuner = LogitAdjusterCV(taus=grid, cv=3)
+    if not valid:
+        with pytest.raises(ValueError, match="taus"):
+            tuner.fit(X, y)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tuner.fit(X, y)
+    np.testing.assert_array_equal(tuner.taus_, np.unique(values))
+    assert tuner.best_tau_ in tuner.taus_
+
+
+@given(st.floats(1e-300, 1e300), st.integers(0, 3))
+@settings(max_examples=10, deadline=None)
+def test_extreme_feature_scales_keep_the_contract(scale, seed):
+    X_ = X[:200] * scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            tuner = LogitAdjusterCV(cv=3).fit(X_, y[:200])
+        except ValueError as exc:  # the inner model refuses the data: a clear error
+            assert "LogisticRegression" in str(exc) or "Input" in str(exc) or "infinity" in str(
+                exc)
+            return
+    proba = tuner.predict_proba(X_)
+    assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1)
+    np.testing.assert_array_equal(tuner.predict(X_), tuner.classes_[proba.argmax(axis=1)])
