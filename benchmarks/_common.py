@@ -77,10 +77,26 @@ class Config:
     # performance ratios from the bench_* modules
     perf: bool
     perf_quick: bool = True
+    # real imbalanced data (benchmarks/suite_real.py): data sets, base models, outer folds,
+    # parallel jobs over (data set, fold)
+    real_datasets: tuple = ()
+    real_models: tuple = ("LR", "HGB", "LGBM")
+    real_folds: int = 5
+    real_jobs: int = 1
     notes: list = field(default_factory=list)
 
 
+REAL_ALL = ("pima", "haberman", "vehicle0", "segment0", "page-blocks0", "vowel0", "ecoli4",
+            "abalone9-18", "yeast4", "winequality-red-4", "yeast6", "poker-8-9_vs_5", "abalone19",
+            "contraceptive", "satimage", "winequality-red", "yeast")
+REAL_QUICK = ("pima", "vehicle0", "yeast4", "abalone19", "contraceptive", "winequality-red")
+
+
 def get_config(suite, seeds=None):
+    if suite == "real":
+        cfg = get_config("full", seeds)
+        cfg.name = "real"
+        return cfg
     if suite == "smoke":
         cfg = Config(
             name="smoke", seeds=1, gauss_trials=2, gauss_n=2000, toy_n_train=200,
@@ -89,6 +105,7 @@ def get_config(suite, seeds=None):
             mnist1d_test_per_class=20, digits_test_per_class=30, epochs=2, hgb_iter=5, cv=2,
             batch_size=128, lr=1e-2,
             shift_dataset="digits", shift_train_ratio=10, shift_ratios=(10, 1), perf=False,
+            real_datasets=("pima",), real_models=("LR",), real_folds=3,
         )
     elif suite == "quick":
         cfg = Config(
@@ -98,6 +115,7 @@ def get_config(suite, seeds=None):
             mnist1d_test_per_class=100, digits_test_per_class=50, epochs=30, hgb_iter=40,
             cv=2, batch_size=256, lr=1e-2, shift_dataset="digits", shift_train_ratio=100,
             shift_ratios=(50, 10, 2, 1), perf=True, perf_quick=True,
+            real_datasets=REAL_QUICK, real_models=("LR", "LGBM"),
         )
     elif suite == "full":
         cfg = Config(
@@ -107,9 +125,10 @@ def get_config(suite, seeds=None):
             mnist1d_test_per_class=200, digits_test_per_class=50, epochs=100, hgb_iter=200,
             cv=5, batch_size=128, lr=3e-3, shift_dataset="digits", shift_train_ratio=100,
             shift_ratios=(50, 25, 10, 5, 2, 1), perf=True, perf_quick=False,
+            real_datasets=REAL_ALL,
         )
     else:
-        raise ValueError(f"suite must be 'smoke', 'quick' or 'full'; got {suite!r}.")
+        raise ValueError(f"suite must be 'smoke', 'quick', 'full' or 'real'; got {suite!r}.")
     if seeds is not None:
         if seeds < 1:
             raise ValueError(f"--seeds must be a positive integer; got {seeds}.")

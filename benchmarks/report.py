@@ -526,9 +526,19 @@ def write_report(out, meta=None):
             + md_table(shift_table(shift)) + "\n![shifted test sets](shift.png)\n\n"
             "**002 Table 6** (ImageNet-LT, top-1 accuracy, %):\n\n"
             + md_table(paper_table(papers.HONG_TABLE6, "{:.1f}")))
-    training_methods_claims(out, claims)
+    if perf is not None or lt is not None:
+        training_methods_claims(out, claims)
     if perf is not None:
         sections.append(perf_section(out, perf))
+    real = _read(out, "real.csv")
+    headline_real = None
+    if real is not None:
+        from .report_real import section as real_section
+
+        datasets = _read(out, "real_datasets.csv")
+        text, headline_real = real_section(real, datasets,
+                                           meta.get("timings", {}).get("real"))
+        sections.append(text)
 
     timings = meta.get("timings", {})
     head = [f"# sklt benchmark report — `{meta.get('suite', '?')}` suite\n",
@@ -539,13 +549,17 @@ def write_report(out, meta=None):
     if timings:
         head.append("Wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items())
                     + f" (on {meta.get('cpus', '?')} CPUs).\n")
-    missing = missing_features(gauss, picks, lt, shift, perf)
+    missing = missing_features(gauss, picks, lt, shift, perf, real)
     if missing:
         head.append("Not implemented in sklt at the time of this run (their rows say so and "
                     "fill in once the code lands): " + ", ".join(f"`{m}`" for m in missing)
                     + ".\n")
-    body = head + ["## Claims: do the papers' trends reproduce?\n", md_table(claims.frame())]
-    body += sections + [DIFFERENCES]
+    body = head
+    if len(claims.rows):
+        body = body + ["## Claims: do the papers' trends reproduce?\n", md_table(claims.frame())]
+    body += sections
+    if gauss is not None or lt is not None or shift is not None:
+        body.append(DIFFERENCES)
     if meta.get("versions"):
         body.append("Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()
                                              if v) + "\n")
@@ -564,8 +578,12 @@ def write_report(out, meta=None):
         table.to_csv(os.path.join(out, "headline_longtail.csv"), index=False)
         headline.append("Long-tailed tables, balanced accuracy (%), mean ± std over seeds:\n\n"
                         + md_table(table))
-    with open(os.path.join(out, "headline.md"), "w") as f:
-        f.write("\n".join(headline))
+    if headline:
+        with open(os.path.join(out, "headline.md"), "w") as f:
+            f.write("\n".join(headline))
+    if headline_real is not None:
+        with open(os.path.join(out, "headline_real.md"), "w") as f:
+            f.write(headline_real)
     return path
 
 
@@ -657,8 +675,8 @@ def _split_row(row):
     return cells
 
 
-DOC_FILES = ("report.md", "headline.md", "claims.csv", "headline_gaussians.csv",
-             "headline_longtail.csv", "run.json",
+DOC_FILES = ("report.md", "headline.md", "headline_real.md", "claims.csv",
+             "headline_gaussians.csv", "headline_longtail.csv", "run.json", "real_datasets.csv",
              "gaussians.png", "toy_lambda.png", "longtail.png", "shift.png")
 
 
@@ -681,32 +699,64 @@ def publish(out, docs_dir):
 
 README_START = "<!-- benchmarks:start -->"
 README_END = "<!-- benchmarks:end -->"
+README_REAL_START = "<!-- benchmarks-real:start -->"
+README_REAL_END = "<!-- benchmarks-real:end -->"
+
+
+def _replace_block(text, start_marker, end_marker, block, readme):
+    if start_marker not in text or end_marker not in text:
+        raise ValueError(f"{readme} has no {start_marker} ... {end_marker} markers.")
+    start, end = text.index(start_marker), text.index(end_marker) + len(end_marker)
+    return text[:start] + f"{start_marker}\n{block}\n{end_marker}" + text[end:]
 
 
 def update_readme(out, readme, image):
     """Replace the text between the README's benchmark markers with the run's headline
-    tables and a plot (``image``: its path relative to the README)."""
+    tables and a plot (``image``: its path relative to the README). A run with the
+    real-data part at full size (``--suite real`` or ``full``) also fills the
+    ``benchmarks-real`` markers; each block says which run
+    and how long it took, and is only replaced by a run that produced it."""
     with open(readme) as f:
         text = f.read()
-    if README_START not in text or README_END not in text:
-        raise ValueError(f"{readme} has no {README_START} ... {README_END} markers.")
-    with open(os.path.join(out, "headline.md")) as f:
-        headline = f.read()
     meta = {}
     if os.path.exists(os.path.join(out, "run.json")):
         import json
 
         with open(os.path.join(out, "run.json")) as f:
             meta = json.load(f)
-    total = meta.get("timings", {}).get("total")
-    when = (f"The `{meta.get('suite', 'quick')}` suite, {meta.get('seeds', '?')} seeds"
-            + (f", {total / 60:.1f} minutes on {meta.get('cpus', '?')} CPUs" if total else "")
-            + " (generated by `python -m benchmarks --readme README.md`; not edited by hand):")
-    block = f"{README_START}\n{when}\n\n{headline.strip()}\n\n![benchmarks]({image})\n" \
-        f"{README_END}"
-    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    timings = meta.get("timings", {})
+    total = timings.get("total")
+    suite = meta.get("suite", "quick")
+    written = False
+    headline_path = os.path.join(out, "headline.md")
+    if os.path.exists(headline_path):
+        with open(headline_path) as f:
+            headline = f.read()
+        when = (f"The `{suite}` suite, {meta.get('seeds', '?')} seeds"
+                + (f", {total / 60:.1f} minutes on {meta.get('cpus', '?')} CPUs (a machine "
+                   "shared with other jobs: a pessimistic time)" if total else "")
+                + f" (generated by `python -m benchmarks --suite {suite} --readme README.md`; "
+                "not edited by hand):")
+        block = f"{when}\n\n{headline.strip()}\n\n![benchmarks]({image})"
+        text = _replace_block(text, README_START, README_END, block, readme)
+        written = True
+    real_path = os.path.join(out, "headline_real.md")
+    if os.path.exists(real_path) and suite in ("real", "full"):  # not the quick subset
+        with open(real_path) as f:
+            headline = f.read()
+        seconds = timings.get("real")
+        when = (f"From the `{suite}` suite's real-data part"
+                + (f", {seconds / 60:.1f} minutes on {meta.get('cpus', '?')} CPUs (shared "
+                   "machine)" if seconds else "")
+                + f" (generated by `python -m benchmarks --suite {suite} --readme README.md`; "
+                "not edited by hand). ")
+        text = _replace_block(text, README_REAL_START, README_REAL_END,
+                              when + headline.strip(), readme)
+        written = True
+    if not written:
+        raise ValueError(f"{out} has no headline tables to write into {readme}.")
     with open(readme, "w") as f:
-        f.write(text[:start] + block + text[end:])
+        f.write(text)
 
 
 def _docs_root(path):
