@@ -506,16 +506,16 @@ DIFFERENCES = """\
   and ρ = 100 the tail classes have 1–3 training samples, fewer than in CIFAR-10-LT (50).
   Few-shot columns rest on very few test classes; ``–`` marks an empty shot group.
 - **Architecture and training.** ResNet-32/50 trained 200 epochs with SGD in the papers;
-  here `sklt.nn`'s small 1-D CNN (MNIST-1D) or MLP (digits), or gradient boosting, trained
-  a few dozen epochs with Adam
-  (quick suite), without data augmentation. Representations are weaker, so losses that shape
-  the representation (LDAM, LADE's regulariser, DRW) have less room to help, and post-hoc
-  corrections of a reasonably calibrated small model do comparatively well.
+  here `sklt.nn`'s small 1-D CNN (three convolutions, MNIST-1D) or MLP (digits), or
+  gradient boosting, trained a few dozen epochs with AdamW and a cosine learning-rate
+  schedule, without data augmentation. Two rows show how strong the network is: the
+  strength check (trained on all of balanced MNIST-1D) and the balanced oracle (as many
+  balanced training samples as the long-tailed set has; the "share of gap" column measures
+  each method against it). Representations are weaker than a ResNet's, so losses that
+  shape the representation (LDAM, LADE's regulariser, DRW) have less room to help.
 - **Tuning.** 004's τ* is the best τ on the test set (an oracle); sklt's `LogitAdjusterCV` /
   `PriorShiftClassifierCV` pick τ / λ by cross-validation on the long-tailed training set,
-  which has 1–3 samples in the rarest classes at ρ = 100: classes with fewer samples than
-  folds stay in every training fold and are never validated on
-  (`benchmarks._common.TailSafeStratifiedKFold`), so tuned values are noisy.
+  which has few samples in the rarest classes at ρ = 100, so tuned values are noisy.
 - **Seeds.** The quick suite averages few seeds; differences below about one standard
   deviation are not meaningful. 004 averages 5 trials, 002 and 003 report single runs.
 - **Metrics.** On the balanced test sets, top-1 accuracy equals balanced accuracy

@@ -26,7 +26,7 @@ def _parser():
     p.add_argument("--only", nargs="+", choices=SUITES, default=None,
                    help="run only these parts (default: all)")
     p.add_argument("--jobs", type=int, default=None,
-                   help="parallel jobs for the real-data part (default 1)")
+                   help="parallel jobs for the real-data part (default 2)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p.add_argument("--docs", default=None, metavar="DIR",
                    help="also copy the report, summary tables and plots into DIR (e.g. "

@@ -104,7 +104,15 @@ def _kwargs_for(cls, name_options, value):
 def _tuner(path, grid_names, grid, estimator, cfg):
     Tuner = require(path)
     kwargs = _kwargs_for(Tuner, grid_names, grid)
-    kwargs.update(_kwargs_for(Tuner, ("cv",), TailSafeStratifiedKFold(cfg.cv)))
+    public = optional("sklt.model_selection:TailSafeStratifiedKFold")
+    splitter = None
+    if public is not None:  # sklt's own tail-safe splitter (issue #11) once it is there
+        try:
+            splitter = public(n_splits=cfg.cv)
+        except TypeError:
+            splitter = None
+    splitter = splitter or TailSafeStratifiedKFold(cfg.cv)
+    kwargs.update(_kwargs_for(Tuner, ("cv",), splitter))
     return Tuner(estimator, **kwargs)
 
 
