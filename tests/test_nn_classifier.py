@@ -15,6 +15,7 @@ from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.frozen import FrozenEstimator  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from skorch import callbacks as skorch_callbacks  # noqa: E402
 from skorch.dataset import ValidSplit  # noqa: E402
 
 from sklt.adjust import adjust_logits  # noqa: E402
@@ -154,10 +155,10 @@ def test_hyperparameters_of_other_losses_are_ignored_but_typos_raise():
     "params, match",
     [
         ({"criterion": "nope"}, r"Unknown criterion 'nope'; valid names are \['balanced_softmax'"),
-        ({"criterion": "logit_adjusted", "criterion__tau": -1.0}, "tau must be >= 0"),
-        ({"criterion": "focal", "criterion__gamma": -0.5}, "gamma must be >= 0"),
-        ({"criterion": "class_balanced", "criterion__beta": 1.0}, r"beta must be in \[0"),
-        ({"criterion": "class_balanced", "criterion__beta": -0.1}, r"beta must be in \[0"),
+        ({"criterion": "logit_adjusted", "criterion__tau": -1.0}, "tau must be .* >= 0"),
+        ({"criterion": "focal", "criterion__gamma": -0.5}, "gamma must be a finite number >= 0"),
+        ({"criterion": "class_balanced", "criterion__beta": 1.0}, r"beta must be .* in \[0"),
+        ({"criterion": "class_balanced", "criterion__beta": -0.1}, r"beta must be .* in \[0"),
         ({"target_prior": {"a": 1, "zzz": 1, "b": 1, "c": 1}}, "zzz"),
         ({"target_prior": [1, 2]}, "target_prior has 2 entries"),
     ],
@@ -478,6 +479,13 @@ EXPECTED_FAILED_CHECKS = {
         "skorch's NeuralNet sets history_, initialized_ and virtual_params_ in __init__, and "
         "iterator_train__shuffle=True is a default passed through **kwargs."
     ),
+    "check_sample_weight_equivalence_on_dense_data": (
+        "float32 training: with integer weights, fitting equals fitting on the repeated samples "
+        "only up to float32 rounding (about 2e-7 relative after 15 epochs of Adam, above the "
+        "check's rtol=1e-7; test_integer_sample_weights_equal_repeated_samples pins it at "
+        "1e-4), and with several mini-batches the batches themselves differ (as for "
+        "scikit-learn's SGD estimators)."
+    ),
 }
 
 
@@ -487,3 +495,199 @@ EXPECTED_FAILED_CHECKS = {
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# ---------------------------------------------------- sample_weight (#13, skorch #203/#630)
+def test_unit_sample_weights_change_nothing():
+    X, y = _data(n=60)
+    plain = _net().fit(X, y)
+    weighted = _net().fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_array_equal(weighted.class_counts_, plain.class_counts_)
+    np.testing.assert_array_equal(weighted.predict_proba(X), plain.predict_proba(X))
+    # the loss normalises the weights: scaling them only scales the class counts
+    scaled = _net().fit(X, y, sample_weight=np.full(len(y), 7.0))
+    np.testing.assert_array_equal(scaled.class_counts_, 7 * plain.class_counts_)
+    np.testing.assert_allclose(scaled.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+    with pytest.raises(ValueError, match="Rescale sample_weight"):
+        _net().fit(X, y, sample_weight=np.full(len(y), 1e-300))
+
+
+@pytest.mark.parametrize("criterion", sorted(CRITERIA))
+def test_integer_sample_weights_equal_repeated_samples(criterion):
+    # One batch (batch_size=-1): fitting with integer weights is fitting on the data with
+    # each sample repeated that many times, up to float32 rounding, for every sklt loss.
+    from sklt.nn.offset import EstimatedOffsetHead
+
+    X, y = _data(n=30)
+    counts = np.random.default_rng(1).integers(0, 4, size=len(y))
+    counts[[0, 25, 29]] = 1  # every class keeps a sample
+    module = {"module": EstimatedOffsetHead} if criterion == "estimated_offset" else {}
+    params = {"criterion": criterion, "batch_size": -1, "max_epochs": 3, **module,
+              "iterator_train__shuffle": False}
+    weighted = _net(**params).fit(X, y, sample_weight=counts)
+    repeated = _net(**params).fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_array_equal(weighted.class_counts_, repeated.class_counts_)
+    np.testing.assert_allclose(weighted.history[:, "train_loss"],
+                               repeated.history[:, "train_loss"], rtol=1e-5)
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_sample_weights_set_the_class_counts_the_loss_adjusts_for():
+    X, y = _data(n=60)
+    codes = np.unique(y, return_inverse=True)[1]
+    w = 1.0 / np.bincount(codes)[codes]
+    net = _net(criterion="logit_adjusted", max_epochs=1).fit(X, y, sample_weight=w)
+    # balanced weights: the weighted class counts are equal
+    np.testing.assert_allclose(net.class_counts_, [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(net.criterion_.class_counts.numpy(), net.class_counts_)
+    np.testing.assert_allclose(net.source_prior_, [1 / 3] * 3, rtol=1e-6)
+
+
+def test_sample_weights_with_a_validation_split_and_augmentation():
+    from sklt.nn import UniMix
+
+    X, y = _data(n=60)
+    w = np.random.default_rng(0).uniform(0.2, 2.0, size=len(y))
+    net = _net(criterion="lade", augmentation=UniMix(random_state=0), max_epochs=2,
+               train_split=ValidSplit(3, stratified=True)).fit(X, y, sample_weight=w)
+    assert np.all(np.isfinite(net.history[:, "train_loss"]))
+    assert np.all(np.isfinite(net.history[:, "valid_loss"]))
+    assert "valid_acc" in net.history[-1]
+
+
+def test_sample_weights_need_a_criterion_and_augmentation_that_take_them():
+    X, y = _data(n=60)
+    w = np.ones(len(y))
+    with pytest.raises(TypeError, match="criterion whose forward takes sample_weight"):
+        _net(criterion=torch.nn.CrossEntropyLoss).fit(X, y, sample_weight=w)
+    with pytest.raises(TypeError, match="mix method that takes sample_weight"):
+        _net(augmentation=_FlipMix()).fit(X, y, sample_weight=w)
+
+
+@pytest.mark.parametrize(
+    "weight, match",
+    [(-np.ones(60), "non-negative"), (np.full(60, np.nan), "finite"), (np.ones(59), r"\(60,\)"),
+     (np.zeros(60), "all zero"), (np.array(["a"] * 60), "numbers"), ({"a": 1}, "array")],
+)
+def test_bad_sample_weight_is_named(weight, match):
+    X, y = _data(n=60)
+    with pytest.raises((ValueError, TypeError), match=f"sample_weight.*{match}|{match}.*"):
+        _net().fit(X, y, sample_weight=weight)
+    with pytest.raises((ValueError, TypeError), match="sample_weight"):
+        _net().fit(X, y, sample_weight=weight)
+
+
+# ------------------------------------------------- skorch conventions (#13)
+@pytest.mark.parametrize(
+    "callback",
+    [
+        lambda: skorch_callbacks.EarlyStopping(),
+        lambda: skorch_callbacks.EpochScoring("accuracy"),
+        lambda: skorch_callbacks.Checkpoint(dirname="never-written"),
+        lambda: skorch_callbacks.LRScheduler(torch.optim.lr_scheduler.ReduceLROnPlateau,
+                                             monitor="valid_loss"),
+    ],
+    ids=["EarlyStopping", "EpochScoring", "Checkpoint", "LRScheduler"],
+)
+def test_callbacks_that_need_a_validation_set_fail_clearly_without_one(callback):
+    X, y = _data(n=60)
+    with pytest.raises(ValueError, match="no validation set.*train_split=skorch.dataset"):
+        _net(callbacks=[callback()]).fit(X, y)
+
+
+@pytest.mark.parametrize("labels", [("a", "b", "c"), (10, 20, 30)])
+def test_scoring_callbacks_compare_predictions_with_the_original_labels(labels):
+    # The net trains on label codes 0..K-1; a scorer must not compare predict's labels
+    # with those codes (10, 20, 30 would silently score 0).
+    X, y = _data(n=90, labels=labels)
+    net = _net(max_epochs=8, train_split=ValidSplit(3, stratified=True),
+               callbacks=[skorch_callbacks.EpochScoring("accuracy", name="valid_accuracy",
+                                                        lower_is_better=False)]).fit(X, y)
+    assert net.history[-1, "valid_accuracy"] > 0.8
+    assert net.history[-1, "valid_accuracy"] == pytest.approx(net.history[-1, "valid_acc"])
+
+
+def test_validation_callbacks_work_with_a_split_and_training_ones_without():
+    X, y = _data(n=90)
+    net = _net(max_epochs=30, train_split=ValidSplit(3, stratified=True),
+               callbacks=[skorch_callbacks.EpochScoring("balanced_accuracy", name="valid_bacc",
+                                                        lower_is_better=False),
+                          skorch_callbacks.EarlyStopping(monitor="valid_bacc",
+                                                         lower_is_better=False, patience=2)]
+               ).fit(X, y)
+    assert "valid_bacc" in net.history[-1] and len(net.history) < 30
+    net = _net(max_epochs=3, callbacks=[
+        skorch_callbacks.EarlyStopping(monitor="train_loss"),
+        skorch_callbacks.EpochScoring("accuracy", on_train=True, name="train_acc")]).fit(X, y)
+    assert "train_acc" in net.history[-1]
+
+
+@pytest.mark.parametrize("value", [None, torch.sigmoid, "softmax"])
+def test_predict_nonlinearity_other_than_auto_is_rejected(value):
+    X, y = _data(n=60)
+    with pytest.raises(ValueError, match="predict_nonlinearity must be 'auto'"):
+        _net(predict_nonlinearity=value).fit(X, y)
+
+
+def test_save_params_with_safetensors_round_trip(tmp_path):
+    pytest.importorskip("safetensors")
+    X, y = _data(n=60)
+    net = _net(criterion="ldam", criterion__scale=2.0).fit(X, y)
+    files = {"f_params": str(tmp_path / "params.safetensors"),
+             "f_criterion": str(tmp_path / "criterion.safetensors")}
+    net.save_params(use_safetensors=True, **files)
+    new = LongTailClassifier(criterion="ldam", criterion__scale=2.0, classes=["a", "b", "c"],
+                             module__input_dim=X.shape[1]).initialize()
+    new.load_params(use_safetensors=True, **files)
+    np.testing.assert_array_equal(new.class_counts_, net.class_counts_)
+    torch.testing.assert_close(new.criterion_.margins, net.criterion_.margins)
+    np.testing.assert_array_equal(new.predict_proba(X), net.predict_proba(X))
+
+
+def test_warm_start_continues_training_and_follows_the_new_class_counts():
+    X, y = _data(n=60)
+    net = _net(warm_start=True, max_epochs=2).fit(X, y)
+    weights = [p.detach().clone() for p in net.module_.parameters()]
+    keep = np.r_[np.flatnonzero(y == "a")[:10], np.flatnonzero(y != "a")]
+    net.fit(X[keep], y[keep])
+    assert len(net.history) == 4
+    np.testing.assert_array_equal(net.class_counts_, [10, 12, 6])
+    np.testing.assert_array_equal(net.criterion_.class_counts.numpy(), [10, 12, 6])
+    assert any(not torch.equal(a, b) for a, b in zip(weights, net.module_.parameters(),
+                                                     strict=True))
+
+
+def test_criterion_target_prior_dict_is_mapped_onto_the_classes():
+    X, y = _data(n=60)
+    net = _net(criterion="bayias", criterion__target_prior={"c": 2, "a": 1, "b": 1},
+               max_epochs=1).fit(X, y)
+    torch.testing.assert_close(net.criterion_.log_target_prior.exp(),
+                               torch.tensor([0.25, 0.25, 0.5]))
+    with pytest.raises(ValueError, match="criterion__target_prior"):
+        _net(criterion="bayias", criterion__target_prior={"a": 1, "zzz": 1}).fit(X, y)
+
+
+def test_training_that_diverges_is_an_error_not_nan_predictions():
+    X, y = _data(n=60)
+    with pytest.raises(ValueError, match="(non-finite network weights|training loss is).*ower lr"):
+        _net(lr=1e36, optimizer=torch.optim.SGD, max_epochs=3).fit(X * 1e3, y)
+
+
+def test_logits_that_overflow_at_predict_are_an_error():
+    X, y = _data(n=60)
+    net = _net(max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="non-finite|NaN or infinite logits"):
+        net.predict_proba(np.full((2, 4), 3e38))
+
+
+def test_probabilities_are_float64_and_log_proba_is_their_log():
+    X, y = _data(n=60)
+    net = _net(criterion="ldam", max_epochs=5).fit(X, y)  # scale 30: large logits
+    with torch.no_grad():
+        net.module_.layers[-1].bias += torch.tensor([0.0, 40.0, -40.0])
+    proba, log_proba = net.predict_proba(X), net.predict_log_proba(X)
+    assert proba.dtype == log_proba.dtype == np.float64
+    assert np.all(proba > 0) and log_proba.min() < -700
+    np.testing.assert_allclose(np.log(proba), log_proba)
+    np.testing.assert_array_equal(net.classes_[proba.argmax(1)], net.predict(X))

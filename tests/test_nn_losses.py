@@ -61,6 +61,7 @@ def test_la_tau1_balanced_softmax_lade_alpha0_bayias_uniform_are_one_loss(seed):
         LogitAdjustedLoss(COUNTS, tau=1.0),
         BalancedSoftmaxLoss(COUNTS),
         LADELoss(COUNTS, alpha=0.0, lam=0.3),
+        LADELoss(COUNTS, alpha=0.0, lam=0.3, form="reference"),
         BayiasLoss(COUNTS),
         BayiasLoss(COUNTS, target_prior=np.ones(K)),
     ]
@@ -71,8 +72,12 @@ def test_la_tau1_balanced_softmax_lade_alpha0_bayias_uniform_are_one_loss(seed):
         torch.testing.assert_close(grad, ref_grad, rtol=1e-6, atol=1e-7)
 
 
-def _lader_loop(z, y, counts, lam):
-    """Direct transcription of 002 eq. 15-16: sum over classes present in the batch."""
+def _lader_loop(z, y, counts, lam, form="paper"):
+    """Direct transcription of 002 eq. 13, 15-16: sum over classes present in the batch.
+
+    ``form="paper"``: sample i weighted by u / p_s(y_i) (eq. 12-13);
+    ``form="reference"``: column c weighted by u / p_s(c) (the authors' code).
+    """
     z = z.tolist()
     y = y.tolist()
     n = len(y)
@@ -84,11 +89,13 @@ def _lader_loop(z, y, counts, lam):
         if not members:
             continue
         t1 = sum(z[i][c] for i in members) / len(members)
-        t2 = math.log(sum(u / p_s[c] * math.exp(z[i][c]) for i in range(n)) / n)
+        ratio = [u / p_s[y[i]] if form == "paper" else u / p_s[c] for i in range(n)]
+        t2 = math.log(sum(ratio[i] * math.exp(z[i][c]) for i in range(n)) / n)
         total += p_s[c] * (-t1 + t2 + lam * t2**2)
     return total
 
 
+@pytest.mark.parametrize("form", ["paper", "reference"])
 @pytest.mark.parametrize(
     "labels",
     [
@@ -99,10 +106,10 @@ def _lader_loop(z, y, counts, lam):
     ],
 )
 @pytest.mark.parametrize("lam", [0.0, 0.01, 0.5])
-def test_lader_matches_direct_transcription_of_eq_15_16(labels, lam):
+def test_lader_matches_direct_transcription_of_eq_15_16(labels, lam, form):
     z, y = _batch(7, n=8, labels=labels)
-    loss = LADELoss(COUNTS, alpha=1.0, lam=lam)
-    expected = _lader_loop(z, y, COUNTS, lam)
+    loss = LADELoss(COUNTS, alpha=1.0, lam=lam, form=form)
+    expected = _lader_loop(z, y, COUNTS, lam, form)
     assert loss.regularizer(z, y).item() == pytest.approx(expected, rel=1e-6, abs=1e-7)
     ce = F.cross_entropy(z + torch.log(torch.tensor(COUNTS, dtype=z.dtype) / sum(COUNTS)), y)
     assert loss(z, y).item() == pytest.approx(ce.item() + expected, rel=1e-6)
@@ -114,20 +121,157 @@ def test_lader_matches_direct_transcription_of_eq_15_16(labels, lam):
     n=st.integers(1, 12),
     seed=st.integers(0, 2**16),
     lam=st.floats(0, 2),
+    form=st.sampled_from(["paper", "reference"]),
 )
-def test_property_lader_and_identities_on_random_batches(counts, n, seed, lam):
+def test_property_lader_and_identities_on_random_batches(counts, n, seed, lam, form):
     k = len(counts)
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(n, k, generator=gen, dtype=torch.float64) * 4
     y = torch.randint(0, k, (n,), generator=gen)
-    lade = LADELoss(counts, alpha=1.0, lam=lam)
+    lade = LADELoss(counts, alpha=1.0, lam=lam, form=form)
     assert lade.regularizer(z, y).item() == pytest.approx(
-        _lader_loop(z, y, counts, lam), rel=1e-5, abs=1e-6
+        _lader_loop(z, y, counts, lam, form), rel=1e-5, abs=1e-6
     )
     la = LogitAdjustedLoss(counts, tau=1.0)(z, y)
     torch.testing.assert_close(BalancedSoftmaxLoss(counts)(z, y), la)
     torch.testing.assert_close(BayiasLoss(counts)(z, y), la, rtol=1e-6, atol=1e-6)
-    torch.testing.assert_close(LADELoss(counts, alpha=0.0, lam=lam)(z, y), la)
+    torch.testing.assert_close(LADELoss(counts, alpha=0.0, lam=lam, form=form)(z, y), la)
+
+
+def _lade_before_paper_form(loss, logits, target):
+    """sklt's LADELoss as it was before form="paper" (commit bc66b3c), verbatim."""
+    if target.ndim == 1:
+        per_sample = F.cross_entropy(logits + loss.log_source_prior(logits.dtype), target.long(),
+                                     reduction="none")
+    else:
+        per_sample = F.cross_entropy(logits + loss.log_source_prior(logits.dtype), target,
+                                     reduction="none")
+    if not loss._weighted:
+        value = per_sample.mean()
+    else:
+        weight = loss.class_weight.to(per_sample.dtype)
+        sw = weight[target] if target.ndim == 1 else target @ weight
+        value = (per_sample * sw).mean()
+    if loss.alpha > 0:
+        n = logits.shape[0]
+        log_p = loss.log_source_prior(logits.dtype)
+        if target.ndim == 1:
+            n_c = torch.bincount(target, minlength=loss.n_classes).to(logits.dtype)
+            t1_sum = torch.zeros_like(n_c).index_add(
+                0, target, logits.gather(1, target[:, None]).squeeze(1)
+            )
+        else:
+            n_c = target.sum(dim=0)
+            t1_sum = (target * logits).sum(dim=0)
+        present = n_c > 0
+        t1 = t1_sum / torch.where(present, n_c, 1.0)
+        t2 = torch.logsumexp(logits, dim=0) - (log_p + math.log(n * loss.n_classes))
+        per_class = t2 * (1.0 + loss.lam * t2) - t1
+        alpha_c = torch.where(present, log_p.exp(), 0.0)
+        value = value + loss.alpha * torch.dot(alpha_c, per_class)
+    return value
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("class_weighted", [False, True])
+@pytest.mark.parametrize("seed", range(4))
+def test_lade_reference_form_reproduces_the_previous_values_exactly(
+    dtype, soft, class_weighted, seed
+):
+    labels = [0, 0, 1, 0, 3, 0, 1, 0] if seed % 2 else None  # absent classes, or random
+    z, y = _batch(seed, n=8, labels=labels, dtype=dtype)
+    target = F.one_hot(y, K).to(dtype) * 0.7 + 0.3 / K if soft else y
+    loss = LADELoss(COUNTS, alpha=0.3, lam=0.2, form="reference").to(dtype)
+    if class_weighted:
+        loss.set_class_weight(class_balanced_weights(COUNTS, 0.9))
+    v_new, g_new = _value_and_grad(loss, z, target)
+    z_old = z.clone().requires_grad_(True)
+    v_old = _lade_before_paper_form(loss, z_old, target)
+    (g_old,) = torch.autograd.grad(v_old, z_old)
+    assert torch.equal(v_new, v_old.detach())
+    assert torch.equal(g_new, g_old)
+
+
+# ----------------------------------------------- LADE: the population identity (#15.3)
+# A discrete population: 3 inputs x with P_s(x, y) given as integer counts n(x, y)
+# (the batch is the whole population, each (x, y) repeated n(x, y) times), K = 2,
+# p_s = (0.92, 0.14) / 1.06 roughly: a 10:1 imbalance.
+_POP = np.array([[90, 1],
+                 [50, 5],
+                 [10, 9]])
+
+
+def _population_optimum(alpha, form, lam=0.1, weighted=False):
+    """softmax(z*) of the free logits z(x) minimising LADE-CE + alpha LADER on the population."""
+    n_x, k = _POP.shape
+    if weighted:  # each (x, y) once, with weight n(x, y): must give the same optimum
+        xs, ys = np.nonzero(_POP > 0)
+        w = torch.as_tensor(_POP[xs, ys], dtype=torch.float64)
+        w = w / w.mean()
+    else:
+        xs = np.repeat(np.repeat(np.arange(n_x), k), _POP.ravel())
+        ys = np.repeat(np.tile(np.arange(k), n_x), _POP.ravel())
+        w = None
+    xs, ys = torch.as_tensor(xs), torch.as_tensor(ys)
+    loss = LADELoss(_POP.sum(axis=0), alpha=alpha, lam=lam, form=form).double()
+    z = torch.zeros(n_x, k, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([z], lr=1, max_iter=2000, tolerance_grad=1e-13,
+                            tolerance_change=1e-15, history_size=50,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        value = loss(z[xs], ys, sample_weight=w)
+        value.backward()
+        return value
+
+    for _ in range(3):
+        opt.step(closure)
+    return torch.softmax(z.detach(), dim=1).numpy()
+
+
+def _balanced_posterior():
+    posterior = _POP / _POP.sum(axis=1, keepdims=True)  # P_s(y|x)
+    p_s = _POP.sum(axis=0) / _POP.sum()
+    balanced = posterior / p_s
+    return balanced / balanced.sum(axis=1, keepdims=True)  # P_u(y|x)
+
+
+@pytest.mark.parametrize("alpha", [0.1, 1.0])
+def test_lade_paper_form_minimiser_is_the_balanced_posterior(alpha):
+    # 002 eq. 12-14: with each sample weighted by its own label's u/p_s, LADER and
+    # LADE-CE have the same minimiser z_c(x) = log P_u(c|x) + log K, for any alpha.
+    np.testing.assert_allclose(_population_optimum(alpha, "paper"), _balanced_posterior(),
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("alpha, missed_by", [(0.1, 0.01), (1.0, 0.1)])
+def test_lade_reference_form_misses_the_balanced_posterior(alpha, missed_by):
+    # The authors' code weights column c by u/p_s(c): its optimum has
+    # T2_c = 0 at z_c = log P_s(c|x) + log K, so the lam * T2^2 term pulls softmax(z)
+    # toward P_s(y|x), more so as alpha grows (measured: 0.0155 and 0.134).
+    error = np.abs(_population_optimum(alpha, "reference") - _balanced_posterior()).max()
+    assert error > missed_by
+
+
+def test_lade_reference_form_without_the_square_term_reaches_the_balanced_posterior():
+    # With lam = 0 the code's LADER has the same minimisers as LADE-CE (its optimum is
+    # only fixed up to a class constant), so the discrepancy comes from lam * T2^2.
+    np.testing.assert_allclose(_population_optimum(1.0, "reference", lam=0.0),
+                               _balanced_posterior(), atol=1e-6)
+
+
+@pytest.mark.parametrize("form", ["paper", "reference"])
+def test_lade_integer_sample_weights_equal_repeated_samples(form):
+    assert np.allclose(_population_optimum(1.0, form, weighted=True),
+                       _population_optimum(1.0, form), atol=1e-6)
+    z, y = _batch(3, n=6, labels=[0, 1, 1, 2, 0, 4])
+    counts = torch.tensor([3, 1, 2, 1, 0, 2])
+    loss = LADELoss(COUNTS, alpha=0.7, lam=0.1, form=form).double()
+    w = counts.double() / counts.double().mean()
+    rep = torch.repeat_interleave(torch.arange(6), counts)
+    torch.testing.assert_close(loss(z, y, sample_weight=w), loss(z[rep], y[rep]))
 
 
 def test_lader_gradient_is_zero_for_absent_class_t1_and_finite():
@@ -353,18 +497,20 @@ def test_buffers_are_in_state_dict_and_move_with_to():
 @pytest.mark.parametrize(
     "make, match",
     [
-        (lambda: LogitAdjustedLoss(COUNTS, tau=-0.1), "tau must be >= 0"),
+        (lambda: LogitAdjustedLoss(COUNTS, tau=-0.1), "tau must be a finite number >= 0"),
         (lambda: LogitAdjustedLoss(COUNTS, tau=float("nan")), "tau must be a finite"),
-        (lambda: LogitAdjustedLoss(COUNTS, tau1=-1.0), "tau1 must be >= 0"),
-        (lambda: FocalLoss(COUNTS, gamma=-1), "gamma must be >= 0"),
-        (lambda: ClassBalancedLoss(COUNTS, beta=1.0), r"beta must be in \[0.0, 1.0\)"),
-        (lambda: ClassBalancedLoss(COUNTS, beta=-0.1), r"beta must be in \[0.0, 1.0\)"),
+        (lambda: LogitAdjustedLoss(COUNTS, tau1=-1.0), "tau1 must be a finite number >= 0"),
+        (lambda: FocalLoss(COUNTS, gamma=-1), "gamma must be a finite number >= 0"),
+        (lambda: ClassBalancedLoss(COUNTS, beta=1.0), r"beta must be a finite number in \[0, 1\)"),
+        (lambda: ClassBalancedLoss(COUNTS, beta=-0.1), r"beta must be a finite number in \[0, 1\)"),
         (lambda: ClassBalancedLoss(COUNTS, base="nope"), "Unknown base loss 'nope'"),
         (lambda: class_balanced_weights(COUNTS, 1.5), "beta must be"),
-        (lambda: LADELoss(COUNTS, alpha=-1), "alpha must be >= 0"),
-        (lambda: LADELoss(COUNTS, lam=-1), "lam must be >= 0"),
-        (lambda: LDAMLoss(COUNTS, scale=0), "scale must be > 0"),
-        (lambda: LDAMLoss(COUNTS, max_margin=-1), "max_margin must be >= 0"),
+        (lambda: LADELoss(COUNTS, alpha=-1), r"alpha must be a finite number in \[0, "),
+        (lambda: LADELoss(COUNTS, lam=-1), r"lam must be a finite number in \[0, "),
+        (lambda: LADELoss(COUNTS, form="code"), "form must be 'paper' .* or 'reference'"),
+        (lambda: LogitAdjustedLoss(COUNTS, tau=1e30), r"tau=1e\+30 times the largest"),
+        (lambda: LDAMLoss(COUNTS, scale=0), r"scale must be a finite number in \(0, "),
+        (lambda: LDAMLoss(COUNTS, max_margin=-1), r"max_margin must be a finite number in \[0, "),
         (lambda: BayiasLoss(COUNTS, target_prior=[1, 0, 1, 1, 1]), "strictly positive"),
         (lambda: BayiasLoss(COUNTS, target_prior=[1, 1]), "expected \\(5,\\)"),
         (lambda: BayiasLoss(COUNTS, target_prior="auto"), "target_prior must be 'uniform'"),
@@ -384,3 +530,33 @@ def test_bad_targets_raise():
         loss(torch.zeros(3, 4), torch.tensor([0, 1, 2]))
     with pytest.raises(ValueError, match="targets must be class indices"):
         loss(torch.zeros(3, K), torch.zeros(3, 2))
+
+
+# ------------------------------------------------------------- sample weights (#13)
+@pytest.mark.parametrize("loss_cls, params", ALL_LOSSES)
+@pytest.mark.parametrize("soft", [False, True])
+def test_integer_sample_weights_equal_repeated_samples_for_every_loss(loss_cls, params, soft):
+    z, y = _batch(21, n=7)
+    counts = torch.tensor([2, 0, 1, 3, 1, 2, 1])
+    target = F.one_hot(y, K).double() * 0.6 + 0.4 / K if soft else y
+    loss = loss_cls(COUNTS, **params).double()
+    rep = torch.repeat_interleave(torch.arange(7), counts)
+    w = counts.double() / counts.double().mean()
+    v_w, g_w = _value_and_grad(lambda zz, tt: loss(zz, tt, sample_weight=w), z, target)
+    z_rep = z.clone().requires_grad_(True)
+    v_rep = loss(z_rep[rep], target[rep])
+    (g_rep,) = torch.autograd.grad(v_rep, z_rep)
+    torch.testing.assert_close(v_w, v_rep.detach())
+    torch.testing.assert_close(g_w, g_rep)
+    v_ones, _ = _value_and_grad(lambda zz, tt: loss(zz, tt, sample_weight=torch.ones(7)), z,
+                                target)
+    assert torch.equal(v_ones, _value_and_grad(loss, z, target)[0])
+
+
+def test_bad_sample_weights_in_a_loss_are_named():
+    z, y = _batch(1, n=4)
+    loss = CrossEntropy(COUNTS)
+    for w, match in ([torch.ones(3), r"shape \(4,\)"], [-torch.ones(4), "non-negative"],
+                     [torch.tensor([1.0, float("nan"), 1.0, 1.0]), "finite"]):
+        with pytest.raises(ValueError, match=f"sample_weight.*{match}|{match}"):
+            loss(z, y, sample_weight=w)

@@ -324,11 +324,78 @@ def test_empirical_offsets_follow_the_classifier_label_order():
         empirical_offsets(net, X, np.array(["q"] * len(X)))
 
 
+# ------------------------------------- criterion="estimated_offset" with any module (#13)
+@pytest.mark.parametrize("conv", [False, True])
+def test_estimated_offset_criterion_wraps_the_default_modules_head(conv):
+    pytest.importorskip("skorch")
+    from sklt.nn import MLP, CNN1d
+
+    X, y = _lt_data(shape=(1, 12) if conv else (6,))
+    params = {"module": CNN1d, "module__channels": (4,), "module__pool_size": 2} if conv \
+        else {"module__hidden_units": (7, 5)}
+    net = _lt_net(criterion="estimated_offset", **params).fit(X, y)
+    head = net.module_
+    assert isinstance(head, EstimatedOffsetHead)
+    # the head replaces the module's last linear layer: features are that layer's inputs
+    plain = (CNN1d(in_channels=1, n_classes=3, channels=(4,), pool_size=2) if conv
+             else MLP(input_dim=6, n_classes=3, hidden_units=(7, 5)))
+    assert head.feature_dim == plain.layers[-1].in_features
+    assert len(head.extractor) == len(plain.layers) - 1
+    linears = [m.out_features for m in head.extractor.modules() if isinstance(m, nn.Linear)]
+    assert linears == ([] if conv else [7, 5])  # no K-wide output layer before the head
+    logits, f, _, offsets = head(torch.as_tensor(X[:4]))
+    torch.testing.assert_close(logits, f @ head.linear.weight.T - offsets)
+    proba = net.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    np.testing.assert_allclose(net.predict_proba(X), proba)  # deterministic at inference
+
+
+def test_estimated_offset_criterion_wraps_any_module_taking_its_output_as_features():
+    pytest.importorskip("skorch")
+
+    class Net(nn.Module):
+        def __init__(self, input_dim, n_classes, width=5):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(input_dim, width), nn.Tanh())
+
+        def forward(self, X):
+            return self.body(X)
+
+    X, y = _lt_data()
+    net = _lt_net(module=Net, module__width=9, criterion="estimated_offset").fit(X, y)
+    assert isinstance(net.module_, EstimatedOffsetHead) and net.module_.feature_dim == 9
+    assert isinstance(net.module_.extractor, Net)
+    assert net.predict(X).shape == y.shape
+
+
 def test_estimated_offset_criterion_with_a_module_without_features_raises():
     pytest.importorskip("skorch")
+
+    class TupleNet(nn.Module):
+        def __init__(self, input_dim, n_classes):
+            super().__init__()
+            self.linear = nn.Linear(input_dim, n_classes)
+
+        def forward(self, X):
+            z = self.linear(X)
+            return z, z
+
     X, y = _lt_data()
-    with pytest.raises(ValueError, match="needs the output .* of an EstimatedOffsetHead"):
-        _lt_net(criterion="estimated_offset").fit(X, y)
+    with pytest.raises(ValueError, match="needs a tensor of shape"):
+        _lt_net(module=TupleNet, criterion="estimated_offset").fit(X, y)
+
+
+def test_grid_search_over_criteria_includes_estimated_offset_with_the_default_module():
+    pytest.importorskip("skorch")
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = _lt_data(n=90)
+    grid = [{"criterion": ["cross_entropy", "estimated_offset", "lade"]},
+            {"criterion": ["logit_adjusted"], "criterion__tau": [1.0, 1.5]}]
+    search = GridSearchCV(_lt_net(max_epochs=1, module__hidden_units=(8,)), grid, cv=2,
+                          error_score="raise").fit(X, y)
+    assert len(search.cv_results_["params"]) == 5
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
 
 
 # ------------------------------------------------------ tau-normalisation

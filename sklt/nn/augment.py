@@ -28,52 +28,46 @@ reproducible); an int seeds one generator per object (a fresh copy, such as the
 one :class:`~sklt.nn.LongTailClassifier` clones at ``fit``, starts over).
 """
 
-import math
-from numbers import Integral, Real
-
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from sklt.nn._validation import check_counts, check_int, check_labels, check_real
+
 __all__ = ["Mixup", "Remix", "UniMix"]
+
+#: numpy's Beta sampler overflows (a + b = inf) beyond ~9e307; from 1e300 on, Beta(a, a)
+#: is 0.5 to within 1e-150, so larger alphas are capped there (the exact answer).
+_ALPHA_CAP = 1e300
 
 
 def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) \
-            or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}.")
-    return float(value)
+    return check_real(value, name, low=0.0, low_open=True)
 
 
 def _check_finite(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}.")
-    return float(value)
+    return check_real(value, name)
 
 
 def _check_stop_epoch(stop_epoch):
-    if stop_epoch is None:
-        return None
-    if isinstance(stop_epoch, bool) or not isinstance(stop_epoch, Integral) or stop_epoch < 0:
-        raise ValueError(
-            f"stop_epoch must be None or an int >= 0 (the first epoch without mixing); "
-            f"got {stop_epoch!r}."
-        )
-    return int(stop_epoch)
+    return check_int(
+        stop_epoch, "stop_epoch", low=0, allow_none=True,
+        hint=" (None or the first 0-based epoch without mixing)",
+    )
 
 
 def _check_counts(class_counts):
-    counts = class_counts.detach().cpu().numpy() if torch.is_tensor(class_counts) \
-        else np.asarray(class_counts)
-    counts = counts.astype(np.float64)
-    if counts.ndim != 1 or counts.size < 2:
+    counts = check_counts(class_counts)
+    if counts.size < 2:
         raise ValueError(
-            f"class_counts must be a 1-D array with one count per class (at least 2); got "
-            f"shape {counts.shape}."
+            f"class_counts must have one count per class (at least 2); got shape {counts.shape}."
         )
-    if not np.all(np.isfinite(counts)) or np.any(counts < 0):
-        raise ValueError(f"class_counts must be finite and non-negative; got {counts.tolist()}.")
     return counts
+
+
+def _beta(rng, alpha, size):
+    a = min(alpha, _ALPHA_CAP)
+    return rng.beta(a, a, size=size)
 
 
 class _BaseMix(BaseEstimator):
@@ -106,6 +100,7 @@ class _BaseMix(BaseEstimator):
         active : bool
         """
         stop = _check_stop_epoch(self.stop_epoch)
+        epoch = check_int(epoch, "epoch", low=0, hint=" (the 0-based epoch)")
         return stop is None or epoch < stop
 
     def sample(self, y, class_counts, *, rng=None):
@@ -130,14 +125,8 @@ class _BaseMix(BaseEstimator):
             Label mixing factor: ``Y = lam e_{y_i} + (1 - lam) e_{y_partner}``.
         """
         self._validate()
-        y = np.asarray(y.detach().cpu() if torch.is_tensor(y) else y).astype(np.int64)
         counts = _check_counts(class_counts)
-        if y.ndim != 1:
-            raise ValueError(f"y must be a 1-D array of class indices; got shape {y.shape}.")
-        if y.size and (y.min() < 0 or y.max() >= counts.size):
-            raise ValueError(
-                f"y holds class indices outside [0, {counts.size}); encode the labels first."
-            )
+        y = check_labels(y, counts.size, name="y")
         if y.size and np.any(counts[y] <= 0):
             raise ValueError(
                 "class_counts gives a zero count to a class present in the batch; pass the "
@@ -146,7 +135,7 @@ class _BaseMix(BaseEstimator):
         rng = self._rng() if rng is None else rng
         return self._sample(y, counts, rng)
 
-    def mix(self, X, y, *, class_counts, epoch=0):
+    def mix(self, X, y, *, class_counts, epoch=0, sample_weight=None):
         """Mix one training batch (the :class:`~sklt.nn.LongTailClassifier` hook).
 
         Parameters
@@ -159,14 +148,21 @@ class _BaseMix(BaseEstimator):
             Training samples per class.
         epoch : int, default=0
             0-based current epoch; no mixing from ``stop_epoch`` on.
+        sample_weight : torch.Tensor of shape (n_samples,), default=None
+            Per-sample weights of the batch. When given, the mixed samples'
+            weights are returned too (see below).
 
         Returns
         -------
-        mixed : None or tuple (X_mixed, Y_soft)
+        mixed : None or tuple (X_mixed, Y_soft) or (X_mixed, Y_soft, weight)
             ``None`` when mixing is off for this epoch; otherwise the mixed
             inputs (same shape, dtype and device as ``X``) and the soft targets,
             a float tensor of shape ``(n_samples, n_classes)`` (float32 unless
-            ``X`` is float64) on ``X``'s device.
+            ``X`` is float64) on ``X``'s device. With ``sample_weight``, a third
+            element: the mixed samples' weights ``w~_i = lam_i w_i + (1 - lam_i)
+            w_j``, and ``Y_soft_i = (lam_i w_i e_{y_i} + (1 - lam_i) w_j e_{y_j})
+            / w~_i``: for a loss linear in its target, the weighted mixed loss
+            ``lam w_i l(x~, y_i) + (1 - lam) w_j l(x~, y_j)`` exactly.
         """
         self._validate()
         if not self.is_active(epoch):
@@ -194,8 +190,21 @@ class _BaseMix(BaseEstimator):
         target_dtype = torch.float64 if X.dtype == torch.float64 else torch.float32
         lam_t = torch.as_tensor(lam, dtype=target_dtype, device=device)[:, None]
         onehot = torch.nn.functional.one_hot(ydev, n_classes).to(target_dtype)
-        Y_soft = lam_t * onehot + (1.0 - lam_t) * onehot[partner_t]
-        return X_mixed, Y_soft
+        if sample_weight is None:
+            Y_soft = lam_t * onehot + (1.0 - lam_t) * onehot[partner_t]
+            return X_mixed, Y_soft
+        w = torch.as_tensor(sample_weight, device=device).to(target_dtype)
+        if w.shape != (X.shape[0],):
+            raise ValueError(
+                f"sample_weight must have shape ({X.shape[0]},); got {tuple(w.shape)}."
+            )
+        part_i, part_j = lam_t * w[:, None], (1.0 - lam_t) * w[partner_t][:, None]
+        w_mixed = (part_i + part_j).squeeze(1)
+        Y_soft = part_i * onehot + part_j * onehot[partner_t]
+        unweighted = lam_t * onehot + (1.0 - lam_t) * onehot[partner_t]
+        safe = torch.where(w_mixed > 0, w_mixed, 1.0)[:, None]
+        Y_soft = torch.where(w_mixed[:, None] > 0, Y_soft / safe, unweighted)
+        return X_mixed, Y_soft, w_mixed
 
 
 class Mixup(_BaseMix):
@@ -245,7 +254,7 @@ class Mixup(_BaseMix):
     def _sample(self, y, counts, rng):
         n = y.size
         partner = rng.permutation(n)
-        xi = rng.beta(self.alpha, self.alpha, size=n)
+        xi = _beta(rng, self.alpha, n)
         return partner, xi, xi
 
 
@@ -303,7 +312,7 @@ class Remix(_BaseMix):
     def _sample(self, y, counts, rng):
         n = y.size
         partner = rng.permutation(n)
-        xi = rng.beta(self.alpha, self.alpha, size=n)
+        xi = _beta(rng, self.alpha, n)
         n_i, n_j = counts[y], counts[y[partner]]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = n_i / n_j
@@ -410,15 +419,22 @@ class UniMix(_BaseMix):
         array([0.25, 0.25, 0.5 ])
         """
         self._validate()
-        y = np.asarray(y.detach().cpu() if torch.is_tensor(y) else y).astype(np.int64)
         counts = _check_counts(class_counts)
+        y = check_labels(y, counts.size, name="y")
         if y.size and np.any(counts[y] <= 0):
             raise ValueError(
                 "class_counts gives a zero count to a class present in the batch; pass the "
                 "training class counts."
             )
-        log_w = self.tau * np.log(counts[y])
-        w = np.exp(log_w - log_w.max())
+        if not y.size:
+            return np.zeros(0)
+        # n^tau normalised, in log space relative to the largest term: for any finite tau
+        # (1e308 too) the differences are finite or -inf, never inf - inf.
+        log_n = np.log(counts[y] / counts[y].max())
+        ref = log_n.max() if self.tau >= 0 else log_n.min()
+        with np.errstate(over="ignore"):
+            log_w = self.tau * (log_n - ref)
+        w = np.exp(log_w)
         return w / w.sum()
 
     def _sample(self, y, counts, rng):
@@ -429,5 +445,5 @@ class UniMix(_BaseMix):
         partner = rng.choice(n, size=n, replace=True, p=p)
         n_i, n_j = counts[y], counts[y[partner]]
         m = n_j / (n_i + n_j)
-        xi = np.mod(rng.beta(self.alpha, self.alpha, size=n) + m, 1.0)
+        xi = np.mod(_beta(rng, self.alpha, n) + m, 1.0)
         return partner, xi, xi

@@ -2,7 +2,8 @@
 
 from skorch.callbacks import Callback
 
-from sklt.nn.losses import _check_real, class_balanced_weights
+from sklt.nn._validation import check_int, check_real
+from sklt.nn.losses import class_balanced_weights
 
 __all__ = ["DeferredReweighting"]
 
@@ -44,12 +45,8 @@ class DeferredReweighting(Callback):
 
     def initialize(self):
         """Validate the parameters."""
-        if isinstance(self.start_epoch, bool) or not isinstance(self.start_epoch, int) \
-                or self.start_epoch < 0:
-            raise ValueError(
-                f"start_epoch must be a non-negative int; got {self.start_epoch!r}."
-            )
-        _check_real(self.beta, "beta", low=0.0, high=1.0, high_open=True)
+        check_int(self.start_epoch, "start_epoch", low=0)
+        check_real(self.beta, "beta", low=0.0, high=1.0, high_open=True)
         return self
 
     def on_epoch_begin(self, net, **kwargs):

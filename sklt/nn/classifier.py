@@ -3,6 +3,7 @@
 import contextlib
 import inspect
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -12,18 +13,36 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks.scoring import ScoringBase
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_numpy, to_tensor
 
 from sklt.adjust import adjust_logits
+from sklt.nn._validation import (
+    F32_MAX,
+    F32_TINY,
+    check_finite_float32,
+    check_int,
+    check_real,
+    check_sample_weight,
+    log_proba_and_proba,
+)
 from sklt.nn.losses import _BASE_LOSSES, ClassBalancedLoss, LongTailLoss
 from sklt.nn.modules import MLP
 from sklt.nn.offset import CRITERIA as _OFFSET_CRITERIA
+from sklt.nn.offset import EstimatedOffsetHead, EstimatedOffsetLoss
 from sklt.priors import _format_classes, check_prior
 
 __all__ = ["LongTailClassifier"]
 
 CRITERIA = {**_BASE_LOSSES, "class_balanced": ClassBalancedLoss, **_OFFSET_CRITERIA}
+
+# Keys of the dict that carries the inputs and the sample weights through skorch's
+# dataset, split and batches when fit(..., sample_weight=w) is used (skorch FAQ recipe).
+_X_KEY = "X"
+_W_KEY = "sample_weight"
+#: The default callbacks that read validation scores (they do nothing without a split).
+_DEFAULT_VALID_CALLBACKS = ("valid_loss", "valid_acc")
 
 
 def _loss_params(cls):
@@ -52,6 +71,29 @@ def _drop_foreign_hyperparameters(cls, kwargs):
         k: v for k, v in kwargs.items()
         if k in accepted or k == "class_counts" or k not in _KNOWN_HYPERPARAMETERS
     }
+
+
+def _accepts(func, name):
+    """Whether ``func`` takes a keyword argument ``name`` (or ``**kwargs``)."""
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+class _LabelDecoder:
+    """``target_extractor`` of skorch scoring callbacks: label codes -> the classifier's labels.
+
+    The net trains on encoded labels, but its ``predict`` returns the original
+    ones; scorers compare the two, so they must see the original labels too.
+    """
+
+    def __init__(self, classes):
+        self.classes = np.asarray(classes)
+
+    def __call__(self, y):
+        return None if y is None else self.classes[to_numpy(y).astype(np.int64)]
 
 
 def _encoded_accuracy(net, X, y):
@@ -253,6 +295,7 @@ class LongTailClassifier(NeuralNetClassifier):
         X = validate_data(
             self, X, reset=reset, dtype=(np.float32, np.float64), allow_nd=True,
         )
+        check_finite_float32(X)
         shape = getattr(self, "input_shape_", None)
         if shape is not None and tuple(X.shape[1:]) != shape:
             raise ValueError(
@@ -261,10 +304,50 @@ class LongTailClassifier(NeuralNetClassifier):
             )
         return X.astype(np.float32, copy=False)
 
-    def _prepare_fit(self, X, y, reset, classes=None):
+    def _validate_hyperparameters(self):
+        """Check the skorch parameters sklt relies on; errors name the parameter."""
+        check_int(self.max_epochs, "max_epochs", low=1)
+        batch_size = check_int(self.batch_size, "batch_size", low=-1)
+        if batch_size == 0 or batch_size < -1:
+            raise ValueError(
+                f"batch_size must be a positive int, or -1 for one batch of all the data; got "
+                f"{self.batch_size!r}."
+            )
+        check_real(self.lr, "lr", low=0.0, low_open=True)
+        try:
+            check_random_state(self.random_state)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"random_state must be None, an int or a numpy RandomState; got "
+                f"{self.random_state!r}."
+            ) from None
+        if not (isinstance(self.predict_nonlinearity, str)
+                and self.predict_nonlinearity == "auto"):
+            raise ValueError(
+                f"predict_nonlinearity must be 'auto'; got {self.predict_nonlinearity!r}. "
+                f"{type(self).__name__}.predict_proba is always the softmax of the logits "
+                "(moved to target_prior when set, scaled by LDAM's logit scale), so that it "
+                "agrees with predict and predict_log_proba; for the raw logits use "
+                "net.forward(X)."
+            )
+        if self.train_split is not None and not callable(self.train_split):
+            raise TypeError(
+                f"train_split must be None or a callable such as "
+                f"skorch.dataset.ValidSplit(0.2); got {self.train_split!r}."
+            )
+
+    def _prepare_fit(self, X, y, reset, classes=None, sample_weight=None, warm=False):
+        """Validate ``X``, ``y`` and ``sample_weight``; set classes and class counts.
+
+        ``reset``: a first fit (classes and shapes come from this data).
+        ``warm``: a ``fit`` with ``warm_start=True`` on an initialised net: the
+        classes and the sample shape must stay those of the network.
+        """
         X, y = validate_data(
-            self, X, y, reset=reset, dtype=(np.float32, np.float64), allow_nd=True,
+            self, X, y, reset=reset and not warm, dtype=(np.float32, np.float64),
+            allow_nd=True,
         )
+        check_finite_float32(X)
         X = X.astype(np.float32, copy=False)
         check_classification_targets(y)
         if reset:
@@ -276,6 +359,23 @@ class LongTailClassifier(NeuralNetClassifier):
                     f"{type(self).__name__} needs at least 2 classes; got 1 class "
                     f"{_format_classes(classes)} in y."
                 )
+            if warm:
+                old = np.asarray(self.classes_inferred_)
+                if old.shape != classes.shape or np.any(old != classes):
+                    raise ValueError(
+                        f"warm_start=True continues training the fitted network, whose output "
+                        f"has the classes {_format_classes(old)}, but y has the classes "
+                        f"{_format_classes(classes)}. Set warm_start=False to re-initialise the "
+                        "network, or pass classes=[...] (all classes, in a fixed order) to the "
+                        "classifier so that every fit has the same outputs."
+                    )
+                if tuple(X.shape[1:]) != self.input_shape_:
+                    raise ValueError(
+                        f"warm_start=True continues training the fitted network, whose inputs "
+                        f"have {int(np.prod(self.input_shape_))} features (samples of shape "
+                        f"{self.input_shape_}), but X has samples of shape "
+                        f"{tuple(X.shape[1:])}. Set warm_start=False to re-initialise."
+                    )
             self.classes_inferred_ = classes
             self.input_shape_ = tuple(X.shape[1:])
         elif tuple(X.shape[1:]) != self.input_shape_:
@@ -284,11 +384,24 @@ class LongTailClassifier(NeuralNetClassifier):
                 f"fitted on samples of shape {self.input_shape_}."
             )
         y_enc = self._encode(y)
+        weight = None
+        if sample_weight is not None:
+            raw = check_sample_weight(sample_weight, len(y), normalize=False)
+            weight = raw / raw.max()
+            weight /= weight.mean()  # mean one: the loss's scale does not change
         if reset:
-            self.class_counts_ = np.bincount(y_enc, minlength=len(self.classes_)).astype(
-                np.float64
-            )
-        return X, y_enc
+            counts = np.bincount(y_enc, weights=None if weight is None else raw,
+                                 minlength=len(self.classes_)).astype(np.float64)
+            positive = counts[counts > 0]
+            if positive.max() > F32_MAX or positive.min() < F32_TINY:
+                raise ValueError(
+                    f"sample_weight gives weighted class counts {counts.tolist()} outside the "
+                    f"float32 range [{F32_TINY:.3g}, {F32_MAX:.3g}] that the losses store them "
+                    "in. Rescale sample_weight (only the counts' ratios matter, except for "
+                    "criterion='class_balanced')."
+                )
+            self.class_counts_ = counts
+        return X, y_enc, weight
 
     def _encode(self, y):
         classes = np.asarray(self.classes_)
@@ -306,16 +419,73 @@ class LongTailClassifier(NeuralNetClassifier):
     def check_data(self, X, y):
         """Data is validated and labels encoded in :meth:`fit` already."""
 
+    @staticmethod
+    def _with_weights(X, weight):
+        """The skorch input: ``X``, or ``{"X": X, "sample_weight": w}`` with weights."""
+        if weight is None:
+            return X
+        return {_X_KEY: X, _W_KEY: weight.astype(np.float32)}
+
+    def _check_sample_weight_support(self):
+        """With sample weights, the criterion and the augmentation must take them."""
+        criterion = self.criterion_
+        forward = getattr(criterion, "forward", criterion)
+        if not _accepts(forward, "sample_weight"):
+            raise TypeError(
+                f"fit(..., sample_weight=...) needs a criterion whose forward takes "
+                f"sample_weight (every sklt loss does); {type(criterion).__name__} does not."
+            )
+        aug = getattr(self, "augmentation_", None)
+        if aug is not None and not _accepts(aug.mix, "sample_weight"):
+            raise TypeError(
+                f"fit(..., sample_weight=...) with an augmentation needs a mix method that takes "
+                f"sample_weight and then returns (X_mixed, Y_soft, weights) (sklt's Mixup, "
+                f"Remix and UniMix do); {type(aug).__name__}.mix does not."
+            )
+
+    def _check_validation_callbacks(self):
+        """Callbacks that read validation scores need a validation split: say so clearly."""
+        if self.train_split is not None:
+            return
+        for name, cb in getattr(self, "callbacks_", []):
+            if name in _DEFAULT_VALID_CALLBACKS:
+                continue
+            monitor = getattr(cb, "monitor", None)
+            reads_valid = isinstance(monitor, str) and monitor.startswith("valid")
+            scores_valid = isinstance(cb, ScoringBase) and not getattr(cb, "on_train", True)
+            if reads_valid or scores_valid:
+                what = f"monitors {monitor!r}" if reads_valid else "scores the validation set"
+                raise ValueError(self._no_validation_message(f"callback {name!r} "
+                                                             f"({type(cb).__name__}) {what}"))
+
+    def _no_validation_message(self, what):
+        return (
+            f"{what}, but there is no validation set: {type(self).__name__} trains on all the "
+            "data by default (train_split=None). Pass a split, e.g. "
+            "train_split=skorch.dataset.ValidSplit(0.2, stratified=True, random_state=0) (each "
+            "class needs a few samples in it), or monitor the training scores instead (e.g. "
+            "EarlyStopping(monitor='train_loss'), EpochScoring(..., on_train=True))."
+        )
+
     # ------------------------------------------------------------- training
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Validate ``X`` and ``y``, encode the labels, count classes, and train.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, ...)
-            Training inputs (numeric; cast to float32).
+            Training inputs (numeric; cast to float32, so values beyond float32's
+            range are an error).
         y : array-like of shape (n_samples,)
             Class labels of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights (finite, non-negative, not all zero). Each sample's
+            loss is multiplied by its weight (normalised to mean one, so that
+            scaling all weights does not change the loss), and the class counts
+            given to the loss are the sums of the weights per class
+            (``class_counts_``): integer weights train as if each sample were
+            repeated that many times. Every sklt loss takes them (see
+            :mod:`sklt.nn.losses`; for LADE's regulariser, :class:`~sklt.nn.LADELoss`).
         **fit_params : dict
             Passed on to the module's ``forward`` (skorch semantics).
 
@@ -323,15 +493,20 @@ class LongTailClassifier(NeuralNetClassifier):
         -------
         self : LongTailClassifier
         """
-        X, y_enc = self._prepare_fit(X, y, reset=True)
+        self._validate_hyperparameters()
+        warm = bool(self.warm_start) and self.initialized_ and hasattr(self, "class_counts_")
+        X, y_enc, weight = self._prepare_fit(X, y, reset=True, sample_weight=sample_weight,
+                                             warm=warm)
         self._target_prior_array()  # validate target_prior before training
         with self._seeded():
-            if not self.warm_start or not self.initialized_:
+            if not warm:
                 self.initialize()
-            NeuralNet.partial_fit(self, X, y_enc, _routing_method="fit", **fit_params)
+            else:  # the loss follows the class counts of this fit
+                self._initialize_criterion(reason="class counts of the new fit")
+            self._train(X, y_enc, weight, _routing_method="fit", **fit_params)
         return self
 
-    def partial_fit(self, X, y, classes=None, **fit_params):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
         """Train for ``max_epochs`` more epochs without re-initialising.
 
         The first call (on an uninitialised net) sets the classes (``classes``,
@@ -344,6 +519,9 @@ class LongTailClassifier(NeuralNetClassifier):
         y : array-like of shape (n_samples,)
         classes : array-like, default=None
             All classes, for a first call whose ``y`` misses some.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights (see :meth:`fit`; normalised to mean one within
+            this call, and used for the class counts on the first call).
         **fit_params : dict
             Passed on to the module's ``forward``.
 
@@ -351,13 +529,44 @@ class LongTailClassifier(NeuralNetClassifier):
         -------
         self : LongTailClassifier
         """
+        self._validate_hyperparameters()
         first = not self.initialized_ or not hasattr(self, "class_counts_")
-        X, y_enc = self._prepare_fit(X, y, reset=first, classes=classes)
+        X, y_enc, weight = self._prepare_fit(X, y, reset=first, classes=classes,
+                                             sample_weight=sample_weight)
         with self._seeded(offset_by_history=not first):
             if first:
                 self._target_prior_array()
                 self.initialize()
-            return NeuralNet.partial_fit(self, X, y_enc, **fit_params)
+            self._train(X, y_enc, weight, **fit_params)
+        return self
+
+    def _decode_scoring_targets(self):
+        """Let user scoring callbacks compare ``predict`` with the original labels."""
+        for name, cb in getattr(self, "callbacks_", []):
+            if name in _DEFAULT_VALID_CALLBACKS or not isinstance(cb, ScoringBase):
+                continue
+            if cb.target_extractor is to_numpy or isinstance(cb.target_extractor, _LabelDecoder):
+                cb.target_extractor = _LabelDecoder(self.classes_)
+
+    def _train(self, X, y_enc, weight, **fit_params):
+        self._check_validation_callbacks()
+        self._decode_scoring_targets()
+        if weight is not None:
+            self._check_sample_weight_support()
+        try:
+            NeuralNet.partial_fit(self, self._with_weights(X, weight), y_enc, **fit_params)
+        except KeyError as exc:
+            if self.train_split is None and "valid" in str(exc):
+                raise ValueError(self._no_validation_message(f"A callback reads {exc}")) from exc
+            raise
+        bad = [name for name, p in self.module_.named_parameters()
+               if not bool(torch.all(torch.isfinite(p)))]
+        if bad:
+            raise ValueError(
+                f"Training produced non-finite network weights ({', '.join(bad[:3])}"
+                f"{', ...' if len(bad) > 3 else ''}): it diverged. Rescale X (e.g. "
+                "sklearn.preprocessing.StandardScaler) or lower lr."
+            )
 
     def initialize(self):
         """Initialise module, criterion, optimizer, callbacks and the augmentation."""
@@ -365,8 +574,35 @@ class LongTailClassifier(NeuralNetClassifier):
         self.initialize_augmentation()
         return self
 
+    def _criterion_class(self):
+        """The loss class ``criterion`` names (``None`` when it is not a class or name)."""
+        criterion = self.criterion
+        if isinstance(criterion, str):
+            criterion = CRITERIA.get(criterion)
+        elif isinstance(criterion, torch.nn.Module):
+            criterion = type(criterion)
+        return criterion if isinstance(criterion, type) else None
+
+    def _needs_offset_head(self):
+        cls = self._criterion_class()
+        if cls is None or not issubclass(cls, LongTailLoss):
+            return False
+        if issubclass(cls, ClassBalancedLoss):
+            base = self.get_params_for("criterion").get("base", "cross_entropy")
+            cls = CRITERIA.get(base) if isinstance(base, str) else base
+            if not isinstance(cls, type):
+                return False
+        return issubclass(cls, EstimatedOffsetLoss)
+
     def initialize_module(self):
-        """Instantiate the module, inferring its size arguments from the data."""
+        """Instantiate the module, inferring its size arguments from the data.
+
+        With ``criterion="estimated_offset"`` a module that is not an
+        :class:`~sklt.nn.EstimatedOffsetHead` is wrapped in one: the head
+        replaces the last linear layer of an sklt :class:`~sklt.nn.MLP` or
+        :class:`~sklt.nn.CNN1d`, and takes any other module's output as the
+        features.
+        """
         kwargs = self.get_params_for("module")
         module = self.module
         if isinstance(module, type):
@@ -382,8 +618,44 @@ class LongTailClassifier(NeuralNetClassifier):
                     kwargs["input_dim"] = int(np.prod(shape))
                 if "in_channels" in params and "in_channels" not in kwargs:
                     kwargs["in_channels"] = int(shape[0]) if len(shape) >= 2 else 1
-        self.module_ = self.initialized_instance(module, kwargs)
+        module_ = self.initialized_instance(module, kwargs)
+        if self._needs_offset_head() and not isinstance(module_, EstimatedOffsetHead):
+            module_ = self._wrap_in_offset_head(module_)
+        self.module_ = module_
         return self
+
+    def _wrap_in_offset_head(self, module_):
+        try:
+            n_classes = len(self.classes_)
+        except AttributeError:
+            raise ValueError(
+                "criterion='estimated_offset' wraps the module in an EstimatedOffsetHead, which "
+                "needs the number of classes: fit the classifier, or pass classes=[...]."
+            ) from None
+        if hasattr(module_, "_split_head"):
+            return EstimatedOffsetHead(module_, n_classes=n_classes)
+        shape = getattr(self, "input_shape_", None)
+        if shape is None:
+            raise ValueError(
+                "criterion='estimated_offset' wraps the module in an EstimatedOffsetHead whose "
+                "feature size is read from one forward pass: fit the classifier first."
+            )
+        was_training = module_.training
+        module_.eval()
+        try:
+            with torch.no_grad():
+                out = module_(torch.zeros((2, *shape)))
+        finally:
+            module_.train(was_training)
+        if not torch.is_tensor(out) or out.ndim != 2:
+            got = type(out).__name__ if not torch.is_tensor(out) else f"shape {tuple(out.shape)}"
+            raise ValueError(
+                f"criterion='estimated_offset' uses the output of {type(module_).__name__} as the "
+                f"features of an EstimatedOffsetHead, which needs a tensor of shape "
+                f"(N, n_features); got {got}. Pass module=EstimatedOffsetHead with "
+                "module__extractor=<feature extractor> and module__feature_dim."
+            )
+        return EstimatedOffsetHead(module_, n_classes=n_classes, feature_dim=int(out.shape[1]))
 
     def initialize_criterion(self):
         """Instantiate the criterion from its name or class, with the class counts."""
@@ -404,6 +676,11 @@ class LongTailClassifier(NeuralNetClassifier):
             )
         if isinstance(criterion, type) and issubclass(criterion, LongTailLoss):
             kwargs = _drop_foreign_hyperparameters(criterion, kwargs)
+            if isinstance(kwargs.get("target_prior"), Mapping):
+                # A dict {label: weight} is mapped onto the classes (the loss knows indices).
+                kwargs["target_prior"] = check_prior(
+                    kwargs["target_prior"], self.classes_, name="criterion__target_prior"
+                )
         if isinstance(criterion, type) and issubclass(criterion, LongTailLoss) \
                 and "class_counts" not in kwargs:
             counts = getattr(self, "class_counts_", None)
@@ -472,35 +749,69 @@ class LongTailClassifier(NeuralNetClassifier):
             counts = torch.as_tensor(self.class_counts_, dtype=torch.float32)
         return counts.to(self.device)
 
+    def infer(self, x, **fit_params):
+        """Forward pass of one batch; the sample weights (if any) are not given to the module."""
+        if isinstance(x, Mapping) and _W_KEY in x and _X_KEY in x:
+            x = x[_X_KEY]
+        return super().infer(x, **fit_params)
+
     def train_step_single(self, batch, **fit_params):
         """One training step; applies the augmentation (if any) before the forward pass."""
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         aug = getattr(self, "augmentation_", None)
         if aug is not None:
-            Xi = to_tensor(Xi, device=self.device)
+            weighted = isinstance(Xi, Mapping) and _W_KEY in Xi
+            X_batch = to_tensor(Xi[_X_KEY] if weighted else Xi, device=self.device)
             yi = to_tensor(yi, device=self.device)
-            mixed = aug.mix(
-                Xi, yi, class_counts=self._class_counts_tensor(), epoch=len(self.history) - 1
-            )
+            kwargs = {"class_counts": self._class_counts_tensor(), "epoch": len(self.history) - 1}
+            if weighted:
+                kwargs["sample_weight"] = to_tensor(Xi[_W_KEY], device=self.device)
+            mixed = aug.mix(X_batch, yi, **kwargs)
             if mixed is not None:
-                Xi, yi = mixed
+                if weighted:
+                    X_mixed, yi, w_mixed = mixed
+                    Xi = {_X_KEY: X_mixed, _W_KEY: w_mixed}
+                else:
+                    Xi, yi = mixed
+            else:
+                Xi = {_X_KEY: X_batch, _W_KEY: kwargs["sample_weight"]} if weighted else X_batch
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
+    def train_step(self, batch, **fit_params):
+        """skorch's training step, then a check that the loss is finite."""
+        step = super().train_step(batch, **fit_params)
+        loss = step["loss"]
+        if torch.is_tensor(loss) and not bool(torch.isfinite(loss)):
+            params = self.get_params_for("criterion")
+            raise ValueError(
+                f"The training loss is {loss.item()} at epoch {len(self.history)}: training "
+                "diverged or the loss overflows float32. Lower lr, rescale X (e.g. "
+                "sklearn.preprocessing.StandardScaler)"
+                + (f", or use smaller criterion hyperparameters ({params})" if params else "")
+                + "."
+            )
+        return step
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Criterion on the logits (first module output), or on the whole output.
 
         Criteria with ``requires_module_output = True`` get the module's full
-        output (e.g. ``(logits, features)``); the others get the logits.
+        output (e.g. ``(logits, features)``); the others get the logits. With
+        ``fit(..., sample_weight=w)`` the batch's weights are passed to the
+        criterion as ``sample_weight``.
         """
         if isinstance(y_pred, tuple) and not getattr(
             self.criterion_, "requires_module_output", False
         ):
             y_pred = y_pred[0]
         y_true = to_tensor(y_true, device=self.device)
+        if isinstance(X, Mapping) and _W_KEY in X:
+            weight = to_tensor(X[_W_KEY], device=self.device)
+            return self.criterion_(y_pred, y_true, sample_weight=weight)
         return self.criterion_(y_pred, y_true)
 
     def load_params(self, *args, **kwargs):
@@ -556,11 +867,19 @@ class LongTailClassifier(NeuralNetClassifier):
             chunks.append(to_numpy(out))
         return np.concatenate(chunks, axis=0)
 
-    def _adjusted(self, X, output):
+    def _log_proba(self, X):
+        """Float64 log-posteriors, floored at log(tiny) (see :meth:`predict_log_proba`)."""
         check_is_fitted(self)
         if not is_dataset(X):
             X = self._validate_X(X, reset=False)
         logits = self._forward_logits(X)
+        finite = np.isfinite(logits).all(axis=1)
+        if not finite.all():
+            raise ValueError(
+                f"The network returned NaN or infinite logits for {int((~finite).sum())} of "
+                f"{len(logits)} rows (float32 overflow inside the network): rescale X (e.g. "
+                "sklearn.preprocessing.StandardScaler) or retrain with a lower lr."
+            )
         scale = float(getattr(self.criterion_, "logit_scale", 1.0))
         target = self._target_prior_array()
         source = None
@@ -573,9 +892,11 @@ class LongTailClassifier(NeuralNetClassifier):
                     "to target_prior. Use a loss entangled with the uniform prior "
                     "(balanced_softmax, lade) or set target_prior=None."
                 )
-        return adjust_logits(
-            logits, source, target, temperature=1.0 / scale, output=output
+        log_proba = adjust_logits(
+            logits.astype(np.float64), source, target, temperature=1.0 / scale,
+            output="log_proba",
         )
+        return log_proba_and_proba(log_proba)
 
     def predict_proba(self, X):
         """Posteriors: softmax of the logits, moved to ``target_prior`` when set.
@@ -586,12 +907,18 @@ class LongTailClassifier(NeuralNetClassifier):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes), float32
+        proba : ndarray of shape (n_samples, n_classes), float64
+            ``exp(predict_log_proba(X))``: probabilities below 2.2e-308 (the
+            smallest normal float64) are reported as 2.2e-308, never 0.
         """
-        return self._adjusted(X, "proba")
+        return self._log_proba(X)[1]
 
     def predict_log_proba(self, X):
         """Log-posteriors (log-softmax of the, possibly adjusted, logits).
+
+        Computed in float64 from the network's float32 logits and floored at
+        ``log(2.2e-308) = -708.4``, so that they are finite and equal
+        ``log(predict_proba(X))``.
 
         Parameters
         ----------
@@ -599,12 +926,14 @@ class LongTailClassifier(NeuralNetClassifier):
 
         Returns
         -------
-        log_proba : ndarray of shape (n_samples, n_classes), float32
+        log_proba : ndarray of shape (n_samples, n_classes), float64
         """
-        return self._adjusted(X, "log_proba")
+        return self._log_proba(X)[0]
 
     def predict(self, X):
         """Most probable class labels (original labels, not their codes).
+
+        The argmax of :meth:`predict_proba`, so the two agree on every row.
 
         Parameters
         ----------
@@ -614,8 +943,8 @@ class LongTailClassifier(NeuralNetClassifier):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        scores = self._adjusted(X, "logits")
-        return np.asarray(self.classes_)[scores.argmax(axis=1)]
+        proba = self._log_proba(X)[1]
+        return np.asarray(self.classes_)[proba.argmax(axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -7,32 +7,42 @@ with. :class:`~sklt.nn.LongTailClassifier` uses that declaration to inject a
 target prior at inference (``z + log p_t - entangled``, through
 :func:`sklt.adjust.adjust_logits`).
 
-Targets are either hard labels (an integer tensor of shape ``(N,)``) or soft
-targets (a float tensor of shape ``(N, K)`` whose rows are probability vectors,
-as mixup-style augmentations produce). For the cross-entropy family the loss
-with soft targets is ``-sum_k Y_k log softmax(z')_k``; a one-hot ``Y`` gives
-exactly the hard-label loss.
+Targets are either hard labels (an integer tensor of shape ``(N,)``, class
+indices in ``[0, K)``) or soft targets (a float tensor of shape ``(N, K)`` of
+finite non-negative entries, rows normally probability vectors, as mixup-style
+augmentations produce). For the cross-entropy family the loss with soft
+targets is ``-sum_k Y_k log softmax(z')_k``; a one-hot ``Y`` gives exactly the
+hard-label loss. Fractional, negative or too large labels are a ValueError
+(never truncated or wrapped).
 
 All losses also hold a per-class weight buffer ``class_weight`` (ones by
 default; :class:`ClassBalancedLoss` and the
-:class:`~sklt.nn.callbacks.DeferredReweighting` callback set it). The batch
-loss is ``mean_i w_i * loss_i`` with ``w_i = sum_k Y_ik class_weight_k``
-(``class_weight[y_i]`` for hard labels): with unit weights this is the plain
-mean. A weighting ``w`` changes the population minimiser of the loss from
-``P(y|x)`` to ``P(y|x) w_y / Z(x)``, so :meth:`~LongTailLoss.entangled_log_prior`
-adds ``log w``.
+:class:`~sklt.nn.callbacks.DeferredReweighting` callback set it), and take an
+optional per-sample ``sample_weight`` in ``forward``. The batch loss is
+``mean_i s_i w_i loss_i`` with ``w_i = sum_k Y_ik class_weight_k``
+(``class_weight[y_i]`` for hard labels) and ``s_i`` the sample weight (1 when
+none is given): with unit weights this is the plain mean.
+:class:`~sklt.nn.LongTailClassifier` normalises the sample weights to mean one
+over the training set, so that scaling them changes nothing. A class weighting
+``w`` changes the population minimiser of the loss from ``P(y|x)`` to
+``P(y|x) w_y / Z(x)``, so :meth:`~LongTailLoss.entangled_log_prior` adds
+``log w``; sample weights instead change the training distribution itself, so
+the classifier counts classes with them (``class_counts = sum of the weights``).
 
 Classes with zero training count are allowed: their log-prior is floored at
 ``log(tiny)`` of float32 (about -87) instead of ``-inf``, so no NaN appears.
+Non-zero counts must be representable in float32 (between 1.2e-38 and 3.4e38).
 """
 
 import math
-from numbers import Real
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from sklt.nn._validation import F32_MAX, check_counts, check_real, log_prior
 
 __all__ = [
     "BalancedSoftmaxLoss",
@@ -48,50 +58,16 @@ __all__ = [
 ]
 
 _LOG_TINY = math.log(np.finfo(np.float32).tiny)
-
-
-def _check_real(value, name, *, low=None, high=None, low_open=False, high_open=False):
-    """Validate a scalar hyperparameter, raising a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}.")
-    bad_low = low is not None and (value <= low if low_open else value < low)
-    bad_high = high is not None and (value >= high if high_open else value > high)
-    if bad_low or bad_high:
-        lo = "" if low is None else ("(" if low_open else "[") + f"{low}"
-        hi = "" if high is None else f"{high}" + (")" if high_open else "]")
-        if low is not None and high is not None:
-            rng = f"in {lo}, {hi}"
-        elif low is not None:
-            rng = (">" if low_open else ">=") + f" {low}"
-        else:
-            rng = ("<" if high_open else "<=") + f" {high}"
-        raise ValueError(f"{name} must be {rng}; got {value!r}.")
-    return float(value)
-
-
-def _check_counts(class_counts):
-    counts = torch.as_tensor(
-        np.asarray(class_counts.detach().cpu() if torch.is_tensor(class_counts) else class_counts,
-                   dtype=np.float64)
-    )
-    if counts.ndim != 1 or counts.numel() < 1:
-        raise ValueError(
-            f"class_counts must be a 1-D array with one count per class; got shape "
-            f"{tuple(counts.shape)}."
-        )
-    if not torch.all(torch.isfinite(counts)) or torch.any(counts < 0):
-        raise ValueError(f"class_counts must be finite and non-negative; got {counts.tolist()}.")
-    if not counts.sum() > 0:
-        raise ValueError("class_counts sums to zero; at least one class needs samples.")
-    return counts.to(torch.float32)
+#: Largest logit adjustment tau * |log p_s| accepted: far below float32's 3.4e38, so that
+#: logits plus the adjustment stay finite.
+_MAX_ADJUSTMENT = 1e30
 
 
 def _log_prior_from_counts(counts):
     """``log(counts / counts.sum())`` floored at log(tiny) so empty classes stay finite."""
-    counts = counts.to(torch.float64)
-    with torch.no_grad():
-        log_prior = torch.log(counts / counts.sum())
-    return log_prior.clamp_min(_LOG_TINY)
+    counts = np.asarray(counts.detach().cpu() if torch.is_tensor(counts) else counts,
+                        dtype=np.float64)
+    return torch.as_tensor(np.maximum(log_prior(counts), _LOG_TINY))
 
 
 def _refresh_weighted(module, incompatible_keys):
@@ -105,11 +81,13 @@ def class_balanced_weights(class_counts, beta):
     of each class, normalised so that the weights of the non-empty classes sum
     to their number (as in the paper's code); ``beta = 0`` gives all ones,
     ``beta -> 1`` approaches inverse class frequency. Empty classes get weight 0.
+    Computed in log space from the float64 counts, so any finite counts (from
+    1e-300 to 1e308) give finite weights.
 
     Parameters
     ----------
     class_counts : array-like of shape (n_classes,)
-        Training samples per class.
+        Training samples per class (non-negative, finite, not all zero).
     beta : float
         In ``[0, 1)``.
 
@@ -125,17 +103,29 @@ def class_balanced_weights(class_counts, beta):
     >>> class_balanced_weights([100, 10, 1], beta=0.99).round(decimals=3)
     tensor([0.0420, 0.2800, 2.6780])
     """
-    beta = _check_real(beta, "beta", low=0.0, high=1.0, high_open=True)
-    counts = _check_counts(class_counts).to(torch.float64)
+    beta = check_real(beta, "beta", low=0.0, high=1.0, high_open=True)
+    counts = check_counts(class_counts)
     present = counts > 0
+    n = counts[present]
     if beta == 0.0:
-        effective = torch.ones_like(counts)
+        log_w = np.zeros_like(n)
     else:
-        # (1 - beta^n) / (1 - beta), computed as -expm1(n log beta) / (1 - beta).
-        effective = -torch.expm1(counts * math.log(beta)) / (1.0 - beta)
-    weights = torch.where(present, 1.0 / torch.where(present, effective, 1.0), 0.0)
-    weights = weights * present.sum() / weights.sum()
-    return weights.to(torch.float32)
+        # log w = log(1 - beta) - log(1 - beta^n), with 1 - beta^n = -expm1(n log beta);
+        # for tiny n * log(beta) use -expm1(x) = -x (1 + x/2 + ...), x = n log beta.
+        log_beta = math.log(beta)
+        x = n * log_beta
+        small = x > -1e-8
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_eff = np.where(
+                small,
+                np.log(np.where(small, n, 1.0)) + math.log(-log_beta) + np.log1p(x / 2),
+                np.log(-np.expm1(np.where(small, -1.0, x))),
+            )
+        log_w = math.log1p(-beta) - log_eff
+    w = np.exp(log_w - log_w.max())
+    weights = np.zeros_like(counts)
+    weights[present] = w * (present.sum() / w.sum())
+    return torch.as_tensor(weights, dtype=torch.float32)
 
 
 class LongTailLoss(nn.Module):
@@ -170,6 +160,9 @@ class LongTailLoss(nn.Module):
     tensor([0.9000, 0.1000])
     >>> round(loss(torch.zeros(3, 2), torch.tensor([0, 1, 1])).item(), 4)  # log 2
     0.6931
+    >>> w = torch.tensor([1.0, 0.0, 2.0])  # per-sample weights
+    >>> round(loss(torch.zeros(3, 2), torch.tensor([0, 1, 1]), sample_weight=w).item(), 4)
+    0.6931
     """
 
     #: Whether the loss needs the module's whole output (e.g. a tuple
@@ -180,10 +173,11 @@ class LongTailLoss(nn.Module):
 
     def __init__(self, class_counts):
         super().__init__()
-        counts = _check_counts(class_counts)
+        counts_np = check_counts(class_counts, float32=True)
+        counts = torch.as_tensor(counts_np, dtype=torch.float32)
         self.register_buffer("class_counts", counts)
         self.register_buffer("class_weight", torch.ones_like(counts))
-        self.register_buffer("log_prior", _log_prior_from_counts(counts).float())
+        self.register_buffer("log_prior", _log_prior_from_counts(counts_np).float())
         # Skip the per-sample weighting while all class weights are one (fast path).
         self._weighted = False
         self.register_load_state_dict_post_hook(_refresh_weighted)
@@ -209,6 +203,10 @@ class LongTailLoss(nn.Module):
                         f"class weight has shape {tuple(weight.shape)}; expected "
                         f"({self.n_classes},)."
                     )
+                if not torch.all(torch.isfinite(weight) & (weight >= 0)):
+                    raise ValueError(
+                        f"class weights must be finite and non-negative; got {weight.tolist()}."
+                    )
                 self.class_weight.copy_(weight.to(self.class_weight.device))
         self._weighted = bool(torch.any(self.class_weight != 1))
         return self
@@ -229,54 +227,105 @@ class LongTailLoss(nn.Module):
 
     # ------------------------------------------------------------------ helpers
     def _check_target(self, logits, target):
-        if logits.ndim != 2 or logits.shape[1] != self.n_classes:
+        """Validate the targets: class indices in ``[0, K)`` or an ``(N, K)`` soft matrix."""
+        k = self.n_classes
+        if logits.ndim != 2 or logits.shape[1] != k:
             raise ValueError(
-                f"{type(self).__name__} expects logits of shape (N, {self.n_classes}); got "
+                f"{type(self).__name__} expects logits of shape (N, {k}); got "
                 f"{tuple(logits.shape)}."
             )
-        if target.ndim == 1 and not torch.is_floating_point(target):
-            return target.long()
+        if not torch.is_tensor(target):
+            raise TypeError(f"target must be a torch tensor; got {type(target).__name__}.")
         if target.ndim == 1:
-            return target.long()
+            if target.shape[0] != logits.shape[0]:
+                raise ValueError(
+                    f"target has {target.shape[0]} labels but the logits have "
+                    f"{logits.shape[0]} rows."
+                )
+            if torch.is_floating_point(target):
+                if target.numel() and bool(torch.any(target != torch.floor(target))):
+                    raise ValueError(
+                        "target must hold integer class indices; got fractional or non-finite "
+                        "labels (they are never truncated). Pass soft targets as an (N, K) "
+                        "matrix."
+                    )
+            elif target.dtype == torch.bool or torch.is_complex(target):
+                raise ValueError(f"target must hold integer class indices; got {target.dtype}.")
+            target = target.long()
+            if target.numel() and bool(torch.any((target < 0) | (target >= k))):
+                raise ValueError(
+                    f"target holds class indices outside [0, {k}) (min {int(target.min())}, "
+                    f"max {int(target.max())}); encode the labels as 0..{k - 1}."
+                )
+            return target
         if target.ndim == 2 and target.shape == logits.shape:
+            if not torch.is_floating_point(target):
+                target = target.to(logits.dtype)
+            if target.numel() and bool(torch.any(~torch.isfinite(target) | (target < 0))):
+                raise ValueError(
+                    "soft targets (an (N, K) target matrix) must be finite and non-negative; "
+                    "got NaN, infinite or negative entries."
+                )
             return target.to(logits.dtype)
         raise ValueError(
             f"targets must be class indices of shape (N,) or probabilities of shape "
-            f"(N, {self.n_classes}); got {tuple(target.shape)}."
+            f"(N, {k}); got {tuple(target.shape)}."
         )
 
-    def _reduce(self, losses, target):
-        if not self._weighted:
-            return losses.mean()
-        weight = self.class_weight.to(losses.dtype)
-        if target.ndim == 1:
-            sample_weight = weight[target]
-        else:
-            sample_weight = target @ weight
-        return (losses * sample_weight).mean()
+    @staticmethod
+    def _check_sample_weight(sample_weight, logits):
+        """``None`` or a finite, non-negative ``(N,)`` tensor in the logits' dtype."""
+        if sample_weight is None:
+            return None
+        w = torch.as_tensor(sample_weight, device=logits.device)
+        if w.ndim != 1 or w.shape[0] != logits.shape[0]:
+            raise ValueError(
+                f"sample_weight must have shape ({logits.shape[0]},), one weight per sample; "
+                f"got {tuple(w.shape)}."
+            )
+        w = w.to(logits.dtype)
+        if w.numel() and bool(torch.any(~torch.isfinite(w) | (w < 0))):
+            raise ValueError("sample_weight must be finite and non-negative.")
+        return w
+
+    def _reduce(self, losses, target, sample_weight=None):
+        if self._weighted:
+            weight = self.class_weight.to(losses.dtype)
+            class_w = weight[target] if target.ndim == 1 else target @ weight
+            losses = losses * class_w
+        if sample_weight is not None:
+            losses = losses * sample_weight
+        return losses.mean()
 
     @staticmethod
     def _ce(logits, target):
         """Per-sample cross-entropy, hard labels or soft targets."""
         return F.cross_entropy(logits, target, reduction="none")
 
-    def forward(self, logits, target):
-        """Batch loss: ``mean_i w_i * loss_i``.
+    def forward(self, logits, target, sample_weight=None):
+        """Batch loss: ``mean_i s_i w_i loss_i``.
 
         Parameters
         ----------
         logits : torch.Tensor of shape (N, K)
         target : torch.Tensor of shape (N,) (labels) or (N, K) (soft targets)
+        sample_weight : torch.Tensor of shape (N,), default=None
+            Per-sample weights ``s_i`` (finite, non-negative); ``None``: ones.
 
         Returns
         -------
         loss : torch.Tensor, scalar
         """
         target = self._check_target(logits, target)
-        return self._reduce(self._per_sample(logits, target), target)
+        sample_weight = self._check_sample_weight(sample_weight, logits)
+        return self._reduce(self._per_sample(logits, target), target, sample_weight)
 
-    def _per_sample(self, logits, target):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _per_sample(self, logits, target):
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define _per_sample(logits, target): LongTailLoss "
+            "is a base class. Use one of its subclasses (CrossEntropy, LogitAdjustedLoss, ...) "
+            "or implement _per_sample, returning the (N,) per-sample losses."
+        )
 
 
 class CrossEntropy(LongTailLoss):
@@ -352,9 +401,18 @@ class LogitAdjustedLoss(LongTailLoss):
 
     def __init__(self, class_counts, tau=1.0, *, tau1=None, tau2=None, weighted=False):
         super().__init__(class_counts)
-        self.tau = _check_real(tau, "tau", low=0.0)
-        self.tau1 = self.tau if tau1 is None else _check_real(tau1, "tau1", low=0.0)
-        self.tau2 = self.tau if tau2 is None else _check_real(tau2, "tau2", low=0.0)
+        self.tau = check_real(tau, "tau", low=0.0)
+        self.tau1 = self.tau if tau1 is None else check_real(tau1, "tau1", low=0.0)
+        self.tau2 = self.tau if tau2 is None else check_real(tau2, "tau2", low=0.0)
+        spread = -float(self.log_source_prior(torch.float64).min())  # max |log p_s|
+        for name in ("tau", "tau1", "tau2"):
+            value = getattr(self, name)
+            if value * spread > _MAX_ADJUSTMENT:
+                raise ValueError(
+                    f"{name}={value!r} times the largest |log p_s| ({spread:.3g}) is beyond "
+                    f"{_MAX_ADJUSTMENT:.0e}: the adjusted float32 logits would overflow. Use "
+                    f"{name} <= {_MAX_ADJUSTMENT / max(spread, 1e-300):.3g}."
+                )
         self.weighted = bool(weighted)
         if self.weighted:
             log_p = self.log_source_prior(torch.float64)
@@ -425,23 +483,38 @@ class BayiasLoss(LongTailLoss):
 
     def __init__(self, class_counts, target_prior="uniform"):
         super().__init__(class_counts)
+        k = self.n_classes
+        expected = (
+            f"target_prior must be 'uniform' or an array-like of {k} positive weights (one per "
+            "class index)"
+        )
         if isinstance(target_prior, str):
             if target_prior != "uniform":
-                raise ValueError(
-                    f"target_prior must be 'uniform' or an array of {self.n_classes} positive "
-                    f"weights; got {target_prior!r}."
-                )
-            prior = torch.full((self.n_classes,), 1.0 / self.n_classes, dtype=torch.float64)
+                raise ValueError(f"{expected}; got {target_prior!r}.")
+            prior = torch.full((k,), 1.0 / k, dtype=torch.float64)
+        elif isinstance(target_prior, Mapping):
+            raise TypeError(
+                f"{expected}; got a dict. The loss knows class indices only: pass an array, or "
+                "give the dict {label: weight} to LongTailClassifier(criterion__target_prior=...),"
+                " which maps it onto its classes."
+            )
         else:
-            prior = torch.as_tensor(np.asarray(target_prior, dtype=np.float64))
-            if prior.shape != (self.n_classes,):
+            try:
+                raw = np.asarray(target_prior)
+            except (TypeError, ValueError):
+                raise TypeError(f"{expected}; got {target_prior!r}.") from None
+            if raw.dtype.kind not in "iuf":
+                raise TypeError(f"{expected}; got {target_prior!r} of dtype {raw.dtype}.")
+            if raw.shape != (k,):
                 raise ValueError(
-                    f"target_prior has shape {tuple(prior.shape)}; expected ({self.n_classes},)."
+                    f"target_prior has shape {raw.shape}; expected ({k},)."
                 )
-            if not torch.all(torch.isfinite(prior)) or torch.any(prior <= 0):
+            prior = raw.astype(np.float64)
+            if not np.all(np.isfinite(prior)) or np.any(prior <= 0):
                 raise ValueError(
                     f"target_prior must be finite and strictly positive; got {prior.tolist()}."
                 )
+            prior = torch.as_tensor(prior / prior.max())
             prior = prior / prior.sum()
         self.target_prior = target_prior
         self.register_buffer("log_target_prior", torch.log(prior).float())
@@ -455,24 +528,46 @@ class BayiasLoss(LongTailLoss):
 
 
 class LADELoss(LongTailLoss):
-    """LADE: label distribution disentangling loss (Hong et al. 2021, 002 eq. 15-20).
+    """LADE: label distribution disentangling loss (Hong et al. 2021, 002 eq. 12-20).
 
     ``LADE = CE(z + log p_s, y) + alpha * LADER`` with the regulariser (eq. 15-16),
-    for a batch of ``N`` samples, ``n_c`` of class ``c``::
+    for a batch of ``N`` samples, ``n_c`` of class ``c``, ``u = 1/K``::
 
         T1_c = (1/n_c) sum_{i: y_i = c} z_ic
-        T2_c = logsumexp_i(z_ic) - log N + log(1/K) - log p_s(c)
+        T2_c = log( (1/N) sum_i (u / p_s(y_i)) exp(z_ic) )          form="paper"
+        T2_c = logsumexp_i(z_ic) - log N + log u - log p_s(c)       form="reference"
         LADER = sum_{c present} p_s(c) * (-T1_c + T2_c + lam * T2_c ** 2)
 
-    The logits are entangled with the uniform prior (inject ``p_t`` at inference
-    with ``softmax(z + log p_t)``).
+    ``T2_c`` estimates ``log E_{P_u(x)} exp(z_c)`` by importance weighting. In
+    the paper (eq. 12-13) each sample is weighted by the ratio of *its own*
+    label, ``u / p_s(y_i)``, which turns the source sample into one from the
+    balanced marginal ``P_u(x)``: the optimum of LADER is then
+    ``z_c(x) = log P_u(c|x) + log K``, the same as LADE-CE's, so for any
+    ``alpha`` the minimiser's ``softmax(z)`` is the balanced posterior
+    ``P_u(y|x)``. The authors' code (hyperconnect/LADE, ``loss/LADELoss.py``)
+    weights column ``c`` by ``u / p_s(c)`` instead, which estimates the source
+    marginal and pulls ``softmax(z)`` toward ``P_s(y|x)``: on a discrete
+    population its minimiser misses the balanced posterior by an amount that
+    grows with ``alpha``. ``form="reference"`` keeps the code's form, to
+    reproduce the authors' numbers (it is the form sklt used before 0.1).
 
-    The sum runs over the classes present in the batch, as the paper writes it.
-    The reference code (hyperconnect/LADE, ``loss/LADELoss.py``) does not mask
-    absent classes: their ``T1`` is 0 but their ``T2`` terms still enter the
-    sum. With soft targets ``Y``, ``n_c = sum_i Y_ic`` and
-    ``T1_c = sum_i Y_ic z_ic / n_c`` (a class is present when ``n_c > 0``);
-    one-hot targets reduce to the hard-label formula.
+    The logits are entangled with the uniform prior (inject ``p_t`` at inference
+    with ``softmax(z + log p_t)``). The sum runs over the classes present in the
+    batch, as the paper writes it; the reference code does not mask absent
+    classes (their ``T1`` is 0 but their ``T2`` terms still enter the sum), and
+    sklt masks them in both forms.
+
+    With soft targets ``Y``, ``n_c = sum_i Y_ic``, ``T1_c = sum_i Y_ic z_ic / n_c``
+    (a class is present when ``n_c > 0``) and, in the paper form, sample ``i``'s
+    ratio is ``sum_k Y_ik u / p_s(k)``; one-hot targets reduce to the hard-label
+    formulas. With sample weights ``s_i`` the batch is read as the weighted
+    sample it stands for: the LADE-CE part is ``mean_i s_i CE_i``, ``n_c`` and
+    ``T1_c`` are the weighted count and mean, and ``(1/N) sum_i`` in ``T2_c``
+    becomes ``sum_i s_i (...) / sum_i s_i`` (``p_s`` is then the weighted class
+    frequency that :class:`~sklt.nn.LongTailClassifier` passes as
+    ``class_counts``). Integer weights therefore give exactly the loss of the
+    batch with each sample repeated that many times (the LADE-CE part up to the
+    weights' mean, which the classifier normalises to one).
 
     Parameters
     ----------
@@ -484,6 +579,11 @@ class LADELoss(LongTailLoss):
         Weight of the ``T2^2`` term (the paper's lambda), ``>= 0``. Reference
         settings: CIFAR-100-LT ``lam=0.01, alpha=0.1``; Places-LT ``lam=0.1,
         alpha=0.005``; ImageNet-LT ``lam=0.5, alpha=0.05``.
+    form : {"paper", "reference"}, default="paper"
+        How ``T2`` weights the samples: by the ratio ``u / p_s(y_i)`` of each
+        sample's own label (paper eq. 12-13), or by the column's ``u / p_s(c)``
+        (the authors' code). In :class:`~sklt.nn.LongTailClassifier`:
+        ``criterion__form="reference"``.
 
     Examples
     --------
@@ -494,41 +594,103 @@ class LADELoss(LongTailLoss):
     >>> loss = LADELoss([60, 30, 10], alpha=0.1, lam=0.01)
     >>> bool(torch.isfinite(loss(z, y)))
     True
+    >>> paper = LADELoss([60, 30, 10], alpha=1.0).regularizer(z, y)
+    >>> code = LADELoss([60, 30, 10], alpha=1.0, form="reference").regularizer(z, y)
+    >>> bool(torch.isclose(paper, code))  # the two estimators of T2 differ
+    False
     """
 
-    def __init__(self, class_counts, alpha=0.1, lam=0.01):
+    _FORMS = ("paper", "reference")
+
+    def __init__(self, class_counts, alpha=0.1, lam=0.01, form="paper"):
         super().__init__(class_counts)
-        self.alpha = _check_real(alpha, "alpha", low=0.0)
-        self.lam = _check_real(lam, "lam", low=0.0)
+        self.alpha = check_real(alpha, "alpha", low=0.0, high=F32_MAX)
+        self.lam = check_real(lam, "lam", low=0.0, high=F32_MAX)
+        if not isinstance(form, str) or form not in self._FORMS:
+            raise ValueError(
+                f"form must be 'paper' (eq. 12-13: each sample weighted by its own label's "
+                f"u/p_s) or 'reference' (the authors' code); got {form!r}."
+            )
+        self.form = form
 
     def _per_sample(self, logits, target):
         return self._ce(logits + self.log_source_prior(logits.dtype), target)
 
-    def forward(self, logits, target):
-        """LADE-CE (mean, with class weights) plus ``alpha * LADER`` of the batch."""
+    def forward(self, logits, target, sample_weight=None):
+        """LADE-CE (mean, with class and sample weights) plus ``alpha * LADER`` of the batch."""
         target = self._check_target(logits, target)
-        loss = self._reduce(self._per_sample(logits, target), target)
+        sample_weight = self._check_sample_weight(sample_weight, logits)
+        loss = self._reduce(self._per_sample(logits, target), target, sample_weight)
         if self.alpha > 0:
-            loss = loss + self.alpha * self.regularizer(logits, target)
+            loss = loss + self.alpha * self._lader(logits, target, sample_weight)
         return loss
 
-    def regularizer(self, logits, target):
-        """LADER of one batch (002 eq. 15-16), summed over the classes present."""
+    def regularizer(self, logits, target, sample_weight=None):
+        """LADER of one batch (002 eq. 15-16), summed over the classes present.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (N, K)
+        target : torch.Tensor of shape (N,) (labels) or (N, K) (soft targets)
+        sample_weight : torch.Tensor of shape (N,), default=None
+
+        Returns
+        -------
+        lader : torch.Tensor, scalar
+        """
         target = self._check_target(logits, target)
-        n = logits.shape[0]
+        sample_weight = self._check_sample_weight(sample_weight, logits)
+        return self._lader(logits, target, sample_weight)
+
+    def _lader(self, logits, target, sample_weight):
+        k = self.n_classes
         log_p = self.log_source_prior(logits.dtype)
-        if target.ndim == 1:
-            n_c = torch.bincount(target, minlength=self.n_classes).to(logits.dtype)
-            t1_sum = torch.zeros_like(n_c).index_add(
-                0, target, logits.gather(1, target[:, None]).squeeze(1)
-            )
+        hard = target.ndim == 1
+        w = sample_weight
+        if w is not None and not bool(w.sum() > 0):
+            return logits.sum() * 0.0  # an all-zero-weight batch has no class present
+        if hard:
+            z_y = logits.gather(1, target[:, None]).squeeze(1)
+            zeros = torch.zeros(k, dtype=logits.dtype, device=logits.device)
+            if w is None:
+                n_c = torch.bincount(target, minlength=k).to(logits.dtype)
+                t1_sum = zeros.index_add(0, target, z_y)
+            else:
+                n_c = zeros.index_add(0, target, w)
+                t1_sum = zeros.index_add(0, target, w * z_y)
         else:
-            n_c = target.sum(dim=0)
-            t1_sum = (target * logits).sum(dim=0)
+            wY = target if w is None else target * w[:, None]
+            n_c = wY.sum(dim=0)
+            t1_sum = (wY * logits).sum(dim=0)
         present = n_c > 0
         t1 = t1_sum / torch.where(present, n_c, 1.0)
-        # T2_c = log((1/N) sum_i (u_c / p_s(c)) exp(z_ic)), u_c = 1/K.
-        t2 = torch.logsumexp(logits, dim=0) - (log_p + math.log(n * self.n_classes))
+        if w is None:
+            log_w, log_total = None, math.log(logits.shape[0])
+        else:
+            with torch.no_grad():
+                log_w = torch.log(w)  # -inf for zero weights: those rows drop out of T2
+            log_total = torch.log(w.sum())
+        if self.form == "reference":
+            # T2_c = log((1/N) sum_i (u / p_s(c)) exp(z_ic)): column c weighted by u/p_s(c).
+            if log_w is None:
+                t2 = torch.logsumexp(logits, dim=0) - (log_p + math.log(logits.shape[0] * k))
+            else:
+                t2 = torch.logsumexp(logits + log_w[:, None], dim=0) - log_total \
+                    - (log_p + math.log(k))
+        else:
+            # T2_c = log((1/N) sum_i (u / p_s(y_i)) exp(z_ic)): sample i weighted by ITS label.
+            log_ratio = -math.log(k) - log_p  # log(u / p_s(k)), (K,)
+            if hard:
+                log_r = log_ratio[target]
+            else:
+                with torch.no_grad():
+                    log_r = torch.logsumexp(torch.log(target) + log_ratio, dim=1)
+            if log_w is not None:
+                log_r = log_r + log_w
+            t2 = torch.logsumexp(logits + log_r[:, None], dim=0) - log_total
+        # Absent classes take no part; mask before the square so that a huge T2 of an
+        # absent class cannot become inf * 0.
+        t2 = torch.where(present, t2, 0.0)
         per_class = t2 * (1.0 + self.lam * t2) - t1
         alpha_c = torch.where(present, log_p.exp(), 0.0)
         return torch.dot(alpha_c, per_class)
@@ -566,8 +728,8 @@ class LDAMLoss(LongTailLoss):
 
     def __init__(self, class_counts, max_margin=0.5, scale=30.0):
         super().__init__(class_counts)
-        self.max_margin = _check_real(max_margin, "max_margin", low=0.0)
-        self.scale = _check_real(scale, "scale", low=0.0, low_open=True)
+        self.max_margin = check_real(max_margin, "max_margin", low=0.0, high=F32_MAX)
+        self.scale = check_real(scale, "scale", low=0.0, low_open=True, high=F32_MAX)
         counts = self.class_counts.to(torch.float64)
         present = counts > 0
         inv = torch.where(present, torch.where(present, counts, 1.0) ** -0.25, 0.0)
@@ -611,7 +773,7 @@ class FocalLoss(LongTailLoss):
 
     def __init__(self, class_counts, gamma=2.0):
         super().__init__(class_counts)
-        self.gamma = _check_real(gamma, "gamma", low=0.0)
+        self.gamma = check_real(gamma, "gamma", low=0.0)
 
     def _per_sample(self, logits, target):
         log_p = F.log_softmax(logits, dim=1)
@@ -685,12 +847,12 @@ class ClassBalancedLoss(LongTailLoss):
                 and not issubclass(base, ClassBalancedLoss):
             base_cls = base
         else:
-            raise ValueError(
+            raise TypeError(
                 f"base must be a loss name in {sorted(_BASE_LOSSES)} or a LongTailLoss "
-                f"subclass; got {base!r}."
+                f"subclass (a class, not an instance); got {base!r}."
             )
         self.base = base
-        self.beta = _check_real(beta, "beta", low=0.0, high=1.0, high_open=True)
+        self.beta = check_real(beta, "beta", low=0.0, high=1.0, high_open=True)
         self.base_ = base_cls(class_counts, **base_params)
         weight = class_balanced_weights(self.base_.class_counts, self.beta)
         self.base_.set_class_weight(self.base_.class_weight * weight)
@@ -720,6 +882,6 @@ class ClassBalancedLoss(LongTailLoss):
         """The base loss's entangled prior, times the class weights (log, shape ``(K,)``)."""
         return self.base_.entangled_log_prior()
 
-    def forward(self, logits, target):
-        """Weighted base loss."""
-        return self.base_(logits, target)
+    def forward(self, logits, target, sample_weight=None):
+        """Weighted base loss (``sample_weight``: per-sample weights, as for every loss)."""
+        return self.base_(logits, target, sample_weight=sample_weight)

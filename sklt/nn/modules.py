@@ -5,18 +5,11 @@ Both return raw logits of shape ``(N, n_classes)``. Their size arguments
 :class:`~sklt.nn.LongTailClassifier` fills them in from the data at fit.
 """
 
-from numbers import Integral
-
 from torch import nn
 
+from sklt.nn._validation import check_int, check_real, check_units
+
 __all__ = ["CNN1d", "MLP"]
-
-
-def _as_units(value, name):
-    units = (value,) if isinstance(value, Integral) else tuple(value)
-    if any(not isinstance(u, Integral) or u < 1 for u in units):
-        raise ValueError(f"{name} must be a positive int or a sequence of them; got {value!r}.")
-    return units
 
 
 def _check_size(value, name):
@@ -25,18 +18,26 @@ def _check_size(value, name):
             f"{name} is not set: fit the classifier (sizes come from the data) or pass "
             f"module__{name}."
         )
-    if not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}.")
-    return int(value)
+    return check_int(value, name, low=1)
 
 
 def _check_dropout(dropout):
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1); got {dropout!r}.")
-    return float(dropout)
+    return check_real(dropout, "dropout", low=0.0, high=1.0, high_open=True)
 
 
-class MLP(nn.Module):
+class _SplitHeadMixin:
+    """``_split_head()``: the network without its last linear layer, and that layer's width.
+
+    :class:`~sklt.nn.EstimatedOffsetHead` uses it to put its own head on an sklt
+    module (``criterion="estimated_offset"`` with the default module).
+    """
+
+    def _split_head(self):
+        *trunk, last = self.layers
+        return nn.Sequential(*trunk), last.in_features
+
+
+class MLP(_SplitHeadMixin, nn.Module):
     """Multi-layer perceptron: ``[Linear -> ReLU -> Dropout] * len(hidden_units) -> Linear``.
 
     Inputs of any shape ``(N, ...)`` are flattened to ``(N, input_dim)``.
@@ -67,7 +68,7 @@ class MLP(nn.Module):
         dropout = _check_dropout(dropout)
         layers = [nn.Flatten()]
         width = input_dim
-        for units in _as_units(hidden_units, "hidden_units"):
+        for units in check_units(hidden_units, "hidden_units"):
             layers += [nn.Linear(width, units), nn.ReLU()]
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
@@ -80,7 +81,7 @@ class MLP(nn.Module):
         return self.layers(X)
 
 
-class CNN1d(nn.Module):
+class CNN1d(_SplitHeadMixin, nn.Module):
     """Small 1-D convolutional network for signals of shape ``(N, C, L)`` or ``(N, L)``.
 
     ``[Conv1d(kernel_size, stride 2) -> ReLU] * len(channels)``, adaptive average
@@ -94,7 +95,7 @@ class CNN1d(nn.Module):
     n_classes : int
         Number of outputs (inferred at fit).
     channels : int or sequence of int, default=(32, 32)
-        Output channels of each convolution.
+        Output channels of each convolution (at least one convolution).
     kernel_size : int, default=5
         Convolution width (odd; same padding).
     pool_size : int, default=4
@@ -123,11 +124,15 @@ class CNN1d(nn.Module):
         in_channels = _check_size(in_channels, "in_channels")
         n_classes = _check_size(n_classes, "n_classes")
         kernel_size = _check_size(kernel_size, "kernel_size")
+        if kernel_size % 2 == 0:
+            raise ValueError(
+                f"kernel_size must be odd (same padding keeps the length); got {kernel_size}."
+            )
         pool_size = _check_size(pool_size, "pool_size")
         dropout = _check_dropout(dropout)
         layers = []
         width = in_channels
-        for out in _as_units(channels, "channels"):
+        for out in check_units(channels, "channels", allow_empty=False):
             layers += [
                 nn.Conv1d(width, out, kernel_size, stride=2, padding=kernel_size // 2),
                 nn.ReLU(),

@@ -25,14 +25,21 @@ centre loss alone with a per-class step ``1 / (1 + n_j)``.)
 """
 
 import inspect
-import math
-from numbers import Integral, Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils import check_array
 from torch import nn
 
+from sklt.nn._validation import (
+    F32_MAX,
+    check_finite_float32,
+    check_int,
+    check_labels,
+    check_real,
+    check_units,
+)
 from sklt.nn.losses import LongTailLoss
 
 __all__ = [
@@ -48,16 +55,11 @@ __all__ = [
 def _check_size(value, name, *, hint=""):
     if value is None:
         raise ValueError(f"{name} is not set{hint}.")
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}.")
-    return int(value)
+    return check_int(value, name, low=1)
 
 
 def _check_nonneg(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) \
-            or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
-    return float(value)
+    return check_real(value, name, low=0.0, high=F32_MAX)
 
 
 class _Trunk(nn.Module):
@@ -101,7 +103,11 @@ class EstimatedOffsetHead(nn.Module):
         ``input_dim`` / ``in_channels`` when its signature has them, and with
         ``n_classes=feature_dim`` when it has ``n_classes`` (so
         :class:`sklt.nn.MLP` and :class:`sklt.nn.CNN1d` end in a
-        ``feature_dim``-wide layer).
+        ``feature_dim``-wide layer). An *instance* of :class:`sklt.nn.MLP` or
+        :class:`sklt.nn.CNN1d` given without ``feature_dim`` loses its last
+        linear layer: the head replaces it, and the features are that layer's
+        inputs (this is how :class:`~sklt.nn.LongTailClassifier` wraps its
+        module for ``criterion="estimated_offset"``).
     input_dim : int, default=None
         Flattened input size (filled in by the classifier at fit).
     in_channels : int, default=None
@@ -164,13 +170,7 @@ class EstimatedOffsetHead(nn.Module):
                 f"{'the default extractor' if extractor is None else 'an instance'}."
             )
         if extractor is None:
-            units = (hidden_units,) if isinstance(hidden_units, Integral) else tuple(hidden_units)
-            if not units or any(isinstance(u, bool) or not isinstance(u, Integral) or u < 1
-                                for u in units):
-                raise ValueError(
-                    f"hidden_units must be a positive int or a non-empty sequence of them; got "
-                    f"{hidden_units!r}."
-                )
+            units = check_units(hidden_units, "hidden_units", allow_empty=False)
             input_dim = _check_size(
                 input_dim, "input_dim",
                 hint=": fit the classifier (sizes come from the data) or pass module__input_dim",
@@ -182,6 +182,10 @@ class EstimatedOffsetHead(nn.Module):
                 )
             feature_dim = units[-1]
             extractor = _Trunk(input_dim, units)
+        elif feature_dim is None and not isinstance(extractor, type) \
+                and hasattr(extractor, "_split_head"):
+            # An sklt module (MLP, CNN1d): the head replaces its last linear layer.
+            extractor, feature_dim = extractor._split_head()
         else:
             feature_dim = _check_size(
                 feature_dim, "feature_dim",
@@ -335,7 +339,7 @@ class EstimatedOffsetLoss(LongTailLoss):
             )
         return logits, features, sq_dist, offsets
 
-    def forward(self, output, target):
+    def forward(self, output, target, sample_weight=None):
         """Batch loss of eq. 6.
 
         Parameters
@@ -344,6 +348,9 @@ class EstimatedOffsetLoss(LongTailLoss):
             ``(logits, features, center_sq_dist, offsets)`` from
             :class:`EstimatedOffsetHead`.
         target : torch.Tensor of shape (N,) (labels) or (N, K) (soft targets)
+        sample_weight : torch.Tensor of shape (N,), default=None
+            Per-sample weights of the per-sample terms (cross-entropy and centre
+            loss); the uniform constraint, a term on the head, is not weighted.
 
         Returns
         -------
@@ -351,12 +358,13 @@ class EstimatedOffsetLoss(LongTailLoss):
         """
         logits, _, sq_dist, offsets = self._unpack(output)
         target = self._check_target(logits, target)
+        sample_weight = self._check_sample_weight(sample_weight, logits)
         per_sample = self._ce(logits, target)
         if self.lambda_center:
             center = sq_dist.gather(1, target[:, None]).squeeze(1) if target.ndim == 1 \
                 else (target * sq_dist).sum(dim=1)
             per_sample = per_sample + self.lambda_center * center
-        loss = self._reduce(per_sample, target)
+        loss = self._reduce(per_sample, target, sample_weight)
         if self.lambda_uniform and offsets.shape[0]:
             loss = loss + self.lambda_uniform * uniform_constraint(offsets[0])
         return loss
@@ -428,11 +436,25 @@ def _features_and_logits(net, X, batch_size=1024):
     return f, torch.cat(logits).double().numpy()
 
 
-def _encode_labels(net, y):
+def _check_X(net, X):
+    """Validate inputs as the net does (NaN, float32 overflow, sample shape)."""
+    if torch.is_tensor(X):
+        X = X.detach().cpu().numpy()
+    skorch_net = _unwrap_net(net)
+    if hasattr(skorch_net, "_validate_X"):
+        return skorch_net._validate_X(X, reset=False)
+    X = check_array(X, allow_nd=True, dtype=(np.float32, np.float64))
+    check_finite_float32(X)
+    return X.astype(np.float32, copy=False)
+
+
+def _encode_labels(net, y, n_classes):
     y = np.asarray(y)
     classes = getattr(_unwrap_net(net), "classes_", None)
-    if classes is None:
-        return y.astype(np.int64)
+    if classes is None:  # a bare module: y holds class indices
+        return check_labels(y, n_classes, name="y")
+    if y.ndim != 1:
+        raise ValueError(f"y must be a 1-D array of labels; got shape {y.shape}.")
     classes = np.asarray(classes)
     sorter = np.argsort(classes, kind="stable")  # classes_ need not be sorted
     idx = sorter[np.clip(np.searchsorted(classes, y, sorter=sorter), 0, len(classes) - 1)]
@@ -473,11 +495,12 @@ def empirical_offsets(net, X, y):
     >>> empirical_offsets(head, torch.randn(10, 3), [0] * 8 + [1] * 2).shape
     (2,)
     """
-    f, _ = _features_and_logits(net, X)
-    y_enc = _encode_labels(net, y)
     module = _module_of(net)
     layer, _ = _last_linear(module)
     W = layer.weight.detach().cpu().double().numpy()
+    y_enc = _encode_labels(net, y, W.shape[0])
+    X = _check_X(net, X)
+    f, _ = _features_and_logits(net, X)
     if len(y_enc) != len(f):
         raise ValueError(f"X has {len(f)} samples but y has {len(y_enc)} labels.")
     k = W.shape[0]

@@ -7,16 +7,15 @@ undoes the larger norms that head classes acquire under long-tailed training.
 classifier with the feature norm kept.
 """
 
-import math
-from numbers import Real
-
 import numpy as np
 import torch
+from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklt.adjust import softmax
+from sklt.nn._validation import check_finite_float32, check_real, log_proba_and_proba
 from sklt.nn.offset import _features_and_logits, _last_linear, _module_of, _unwrap_net
 
 __all__ = ["TauNormalizedClassifier"]
@@ -83,6 +82,22 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         self.tau = tau
         self.include_bias = include_bias
 
+    def _check_params(self):
+        tau = check_real(self.tau, "tau", low=0.0)
+        if not isinstance(self.include_bias, bool | np.bool_):
+            raise TypeError(f"include_bias must be a bool; got {self.include_bias!r}.")
+        return tau
+
+    def _validate_X(self, X, y="no_validation", reset=False):
+        kwargs = {"dtype": (np.float32, np.float64), "allow_nd": True, "reset": reset}
+        if isinstance(y, str) and y == "no_validation":
+            X = validate_data(self, X, **kwargs)
+            check_finite_float32(X)
+            return X
+        X, y = validate_data(self, X, y, **kwargs)
+        check_finite_float32(X)
+        return X, y
+
     def fit(self, X, y, **fit_params):
         """Use (or fit) the network and read its last linear layer.
 
@@ -97,10 +112,9 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         -------
         self : TauNormalizedClassifier
         """
-        tau = self.tau
-        if isinstance(tau, bool) or not isinstance(tau, Real) or not math.isfinite(tau) \
-                or tau < 0:
-            raise ValueError(f"tau must be a finite number >= 0; got {tau!r}.")
+        self._check_params()
+        X, y = self._validate_X(X, y, reset=True)
+        check_classification_targets(y)
         if isinstance(self.estimator, FrozenEstimator):
             self.estimator_ = self.estimator
         else:
@@ -109,6 +123,11 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         module = _module_of(net)
         layer, bias_fn = _last_linear(module)
         self.classes_ = np.asarray(net.classes_)
+        n_in = getattr(net, "n_features_in_", None)
+        if n_in is not None and n_in != self.n_features_in_:
+            raise ValueError(
+                f"X has {self.n_features_in_} features, but the network was fitted on {n_in}."
+            )
         with torch.no_grad():
             W = layer.weight.detach().cpu().double().numpy()
             bias = bias_fn()
@@ -118,8 +137,7 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
                 f"The last linear layer of {type(module).__name__} has {W.shape[0]} outputs but "
                 f"the classifier has {len(self.classes_)} classes: it is not the classifier layer."
             )
-        Xs = np.asarray(X)[: min(len(X), 32)]
-        f, logits = _features_and_logits(net, Xs)
+        f, logits = _features_and_logits(net, X[: min(len(X), 32)])
         recomputed = f @ W.T + (0.0 if b is None else b)
         if not np.allclose(recomputed, logits, rtol=1e-4, atol=1e-4 * (1 + np.abs(logits).max())):
             raise ValueError(
@@ -129,8 +147,6 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         self.weight_ = W
         self.bias_ = b
         self.weight_norms_ = np.linalg.norm(W, axis=1)
-        if hasattr(net, "n_features_in_"):
-            self.n_features_in_ = net.n_features_in_
         return self
 
     def decision_function(self, X):
@@ -149,14 +165,32 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
     def _logits(self, X):
-        check_is_fitted(self, "weight_")
+        check_is_fitted(self)
+        tau = self._check_params()
+        X = self._validate_X(X)
         f, _ = _features_and_logits(_unwrap_net(self.estimator_), X)
-        with np.errstate(divide="ignore"):
-            scale = np.where(self.weight_norms_ > 0, self.weight_norms_ ** -float(self.tau), 0.0)
-        z = (f @ self.weight_.T) * scale
+        if not np.all(np.isfinite(f)):
+            raise ValueError(
+                "The network's features are NaN or infinite for some rows of X (float32 "
+                "overflow inside the network): rescale X."
+            )
+        norms = self.weight_norms_
+        with np.errstate(divide="ignore", over="ignore"):
+            scale = np.where(norms > 0, norms ** -tau, 0.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = (f @ self.weight_.T) * scale
+        if not np.all(np.isfinite(z)):
+            raise ValueError(
+                f"tau={self.tau!r} makes the normalised logits overflow (||w_y||^-tau is "
+                f"{scale.max():.3g} for the smallest weight norm {norms[norms > 0].min():.3g}): "
+                "use a smaller tau."
+            )
         if self.include_bias and self.bias_ is not None:
             z = z + self.bias_
         return z
+
+    def _log_proba(self, X):
+        return log_proba_and_proba(log_softmax(self._logits(X), axis=1))
 
     def predict_proba(self, X):
         """Softmax of the τ-normalised logits.
@@ -168,11 +202,25 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            ``exp(predict_log_proba(X))`` (no exact zeros: at least 2.2e-308).
         """
-        return softmax(self._logits(X), axis=1)
+        return self._log_proba(X)[1]
+
+    def predict_log_proba(self, X):
+        """Log-softmax of the τ-normalised logits, floored at ``log(2.2e-308)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self._log_proba(X)[0]
 
     def predict(self, X):
-        """Class with the largest τ-normalised logit.
+        """Class with the largest τ-normalised logit (the argmax of :meth:`predict_proba`).
 
         Parameters
         ----------
@@ -182,4 +230,5 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self._logits(X), axis=1)]
+        proba = self._log_proba(X)[1]
+        return self.classes_[np.argmax(proba, axis=1)]
