@@ -118,7 +118,7 @@ def get_config(suite, seeds=None):
             mnist1d_test_per_class=100, digits_test_per_class=50, epochs=30, hgb_iter=40,
             cv=2, batch_size=128, lr=5e-3, shift_dataset="digits", shift_train_ratio=100,
             shift_ratios=(50, 10, 2, 1), perf=True, perf_quick=True,
-            real_datasets=REAL_QUICK, real_models=("LR", "LGBM"),
+            real_datasets=REAL_QUICK, real_models=("LR",),
         )
     elif suite == "full":
         cfg = Config(
