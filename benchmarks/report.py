@@ -235,9 +235,10 @@ def strength_claims(df, claims, suite):
     claims.add("The CNN is trained to strength: on balanced MNIST-1D (every generated "
                "training sample) it reaches ≥ 90 % test accuracy", "issue #15 (MNIST-1D "
                "paper: CNN ~94 %)", "—",
-               f"{100 * acc:.1f} % ({len(per_seed)} seeds); balanced oracle with the "
-               f"long-tailed set's size (ρ = {ratio:g}): {100 * orc_acc:.1f} %, CE on the "
-               f"long-tailed set: {100 * (1 - ce):.1f} %", verdict([acc >= 0.90]), note)
+               f"{100 * acc:.1f} % ({len(per_seed)} seed{'s' if len(per_seed) != 1 else ''}); "
+               f"balanced oracle with the long-tailed set's size (ρ = {ratio:g}): "
+               f"{100 * orc_acc:.1f} %, CE on the long-tailed set: {100 * (1 - ce):.1f} %",
+               verdict([acc >= 0.90]), note)
 
 
 def short_status(status):
