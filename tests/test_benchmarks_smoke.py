@@ -203,3 +203,44 @@ def test_real_data_sets_have_the_documented_counts():
     assert {d.kind for d in DATASETS} == {"binary", "multiclass"}
     with pytest.raises(ValueError, match="Unknown real data set"):
         load_real("nope")
+
+
+def test_readme_blocks_are_replaced_only_by_the_runs_that_produce_them(tmp_path):
+    import json
+
+    from benchmarks.report import update_readme
+
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- benchmarks:start -->\nold\n<!-- benchmarks:end -->\nmid\n"
+                      "<!-- benchmarks-real:start -->\nold real\n<!-- benchmarks-real:end -->\n")
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "headline_real.md").write_text("REAL TABLE")
+    (out / "run.json").write_text(json.dumps({"suite": "quick", "timings": {"real": 60}}))
+    with pytest.raises(ValueError, match="no headline tables"):
+        update_readme(str(out), str(readme), "x.png")  # quick's real part is not the summary
+    (out / "run.json").write_text(json.dumps({"suite": "real", "cpus": 2,
+                                              "timings": {"real": 90, "total": 90}}))
+    update_readme(str(out), str(readme), "x.png")
+    text = readme.read_text()
+    assert "REAL TABLE" in text and "old real" not in text and "1.5 minutes" in text
+    assert "old\n" in text and text.startswith("intro") and "mid" in text  # the rest is kept
+    (out / "headline.md").write_text("MAIN TABLE")
+    update_readme(str(out), str(readme), "x.png")
+    assert "MAIN TABLE" in readme.read_text() and "old\n" not in readme.read_text()
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="markers"):
+        update_readme(str(out), str(readme), "x.png")
+
+
+def test_user_guide_tables_are_generated_from_the_run(tmp_path):
+    from benchmarks.report import feature_table_rst
+
+    assert feature_table_rst(str(tmp_path), "bench_losses") is None  # not in this run
+    rows = [{"method": m, "criterion": m, "balanced_accuracy_mean": 0.5, "balanced_accuracy_std":
+             0.01, "few_shot_accuracy_mean": 0.2, "epoch_seconds": None,
+             "epoch_time_ratio": None if m == "cross_entropy" else 1.1, "n_train": 10,
+             "seeds": 2} for m in ("cross_entropy", "focal")]
+    pd.DataFrame(rows).to_csv(tmp_path / "perf_bench_losses.csv", index=False)
+    text = feature_table_rst(str(tmp_path), "bench_losses")
+    assert "list-table" in text and "not edited by hand" in text and "focal" in text
