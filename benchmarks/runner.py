@@ -68,14 +68,19 @@ def run(suite="quick", out="benchmark_results", seeds=None, only=None, progress=
         parts = ["real"]
     if not cfg.perf and only is None and "perf" in parts:
         parts.remove("perf")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
+    cpu = {}
     for part in ctx.tqdm(parts, desc=f"suite {suite}", position=0):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu_seconds()
         modules[part].run(ctx)
         ctx.timings[part] = time.perf_counter() - t0
-        print(f"[benchmarks] {part}: {ctx.timings[part]:.1f} s", file=sys.stderr)
+        cpu[part] = _cpu_seconds() - c0
+        print(f"[benchmarks] {part}: {ctx.timings[part]:.1f} s (CPU {cpu[part]:.1f} s)",
+              file=sys.stderr)
     ctx.timings["total"] = time.perf_counter() - start
+    cpu["total"] = _cpu_seconds() - cpu_start
     meta = dict(suite=suite, seeds=cfg.seeds, parts=parts, timings=ctx.timings,
+                cpu_seconds=cpu, load_average=_load_average(),
                 python=platform.python_version(), machine=platform.machine(),
                 cpus=os.cpu_count(), versions=_versions())
     with open(os.path.join(out, "run.json"), "w") as f:
@@ -91,6 +96,23 @@ def run(suite="quick", out="benchmark_results", seeds=None, only=None, progress=
             report.update_readme(out, readme, image.replace(os.sep, "/"))
             print(f"[benchmarks] updated {readme}", file=sys.stderr)
     return path
+
+
+def _cpu_seconds():
+    """CPU seconds of this process and its finished children (the real part's workers): on a
+    machine shared with other jobs, the wall time overstates what an idle machine needs."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _load_average():
+    try:
+        return [round(v, 1) for v in os.getloadavg()]
+    except OSError:  # pragma: no cover - not on every platform
+        return None
 
 
 def _versions():
