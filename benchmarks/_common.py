@@ -220,58 +220,27 @@ class TailSafeStratifiedKFold:
 # --- metrics -------------------------------------------------------------------------
 
 
-def _ece_fallback(y_true_idx, proba, n_bins=15):
-    conf = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == y_true_idx
-    bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
-    gap = np.abs(
-        np.bincount(bins, weights=correct, minlength=n_bins)
-        - np.bincount(bins, weights=conf, minlength=n_bins)
-    )
-    return float(gap.sum() / len(conf)) if len(conf) else np.nan
-
-
 def evaluate(y_true, proba, classes, train_counts):
     """Balanced accuracy, accuracy, many/medium/few-shot accuracy and ECE (15 bins).
 
-    Uses :mod:`sklt.metrics` when it is available, otherwise equivalent NumPy code.
-    Shot groups follow 002 §5: > 100, 20–100, < 20 training samples.
+    The shot accuracies and the ECE are :mod:`sklt.metrics`' (one per-class recall and one
+    calibration binning for the library and the benchmarks). Shot groups follow 002 §5:
+    > 100, 20–100, < 20 training samples.
     """
     from sklearn.metrics import balanced_accuracy_score
+
+    from sklt.metrics import expected_calibration_error, shot_accuracy
 
     classes = np.asarray(classes)
     proba = np.asarray(proba, dtype=np.float64)
     y_pred = classes[proba.argmax(axis=1)]
-    y_idx = np.searchsorted(classes, y_true)
     out = {
         "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
         "accuracy": float(np.mean(y_pred == y_true)),
     }
-    shot = optional("sklt.metrics:shot_accuracy")
-    ece = optional("sklt.metrics:expected_calibration_error")
-    groups = None
-    if shot is not None:
-        try:
-            groups = shot(y_true, y_pred, train_counts=np.asarray(train_counts), labels=classes)
-        except Exception:  # noqa: BLE001 - fall back to the local computation
-            groups = None
-    if groups is None:
-        recall = np.array([
-            np.mean(y_pred[y_true == c] == c) if np.any(y_true == c) else np.nan for c in classes
-        ])
-        counts = np.asarray(train_counts)
-        groups = {}
-        for name, mask in (("many", counts > 100), ("medium", (counts >= 20) & (counts <= 100)),
-                           ("few", counts < 20)):
-            groups[name] = float(np.nanmean(recall[mask])) if np.any(mask) else np.nan
+    groups = shot_accuracy(y_true, y_pred, train_counts=np.asarray(train_counts), labels=classes)
     out.update({f"{k}_shot": float(v) for k, v in groups.items()})
-    value = None
-    if ece is not None:
-        try:
-            value = float(ece(y_true, proba, n_bins=15, labels=classes))
-        except Exception:  # noqa: BLE001
-            value = None
-    out["ece"] = value if value is not None else _ece_fallback(y_idx, proba)
+    out["ece"] = float(expected_calibration_error(y_true, proba, n_bins=15, labels=classes))
     return out
 
 

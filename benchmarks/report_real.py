@@ -195,6 +195,7 @@ def means_table(ok, family, metrics):
         ranks = _mean_rank(ok, family, "balanced_accuracy")
         row["mean rank (bal. acc.)"] = f"{ranks.get(m, np.nan):.1f}" if m in ranks else "–"
         row["fit s (mean)"] = f"{sub.fit_seconds.mean():.2f}"
+        row["data sets"] = sub.dropna(subset=["balanced_accuracy"]).dataset.nunique()
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -283,7 +284,13 @@ def section(df, datasets, timing=None):
                      "pipeline, the plain model and class weighting; lower is better, so a "
                      "negative Δ and a W favour the correction.\n\n" + _md(cal))
     for fam in families:
-        parts.append(f"### {fam}: means over data sets\n\n"
+        parts.append(f"### {fam}: means over data sets\n\nUnweighted means over the data sets "
+                     "each method ran on (`TunedThresholdClassifierCV` is binary only, so its "
+                     "means are over the binary sets and not comparable with the other rows'; "
+                     "the mean rank ranks the methods that ran on each data set; the W/T/L tables "
+                     "compare on shared data sets only). "
+                     "`LogitAdjusterCV` and `PriorShiftClassifierCV` make the same decisions "
+                     "here (with a uniform target, τ and λ scale the same correction).\n\n"
                      + _md(means_table(ok, fam, DECISION + ("log_loss", "brier"))))
         for metric in DECISION:
             parts.append(f"**{fam}, {LABELS[metric]}: W/T/L of each sklt method against each "

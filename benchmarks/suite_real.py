@@ -283,12 +283,15 @@ def run(ctx):
         warnings.simplefilter("ignore")
         if jobs > 1:
             from joblib import Parallel, delayed
+            from joblib.externals.loky import get_reusable_executor
 
             results = Parallel(n_jobs=jobs)(
                 delayed(_fold_rows)(n, f, tr, te, families, methods, 0)
                 for n, f, tr, te in tasks)
             for r in results:
                 rows += r
+            # end the workers so that their CPU time is counted (the runner reports it)
+            get_reusable_executor().shutdown(wait=True)
         else:
             for name, fold, train, test in ctx.tqdm(tasks, desc="real data"):
                 rows += _fold_rows(name, fold, train, test, families, methods, 0)

@@ -23,6 +23,7 @@ import pandas as pd
 from sklearn.frozen import FrozenEstimator
 
 from sklt.datasets import make_shifted_test
+from sklt.priors import class_frequencies
 
 from ._common import ENTANGLED, fit_net, make_hgb, make_net, require, run_method
 from .suite_longtail import DATASET_NAMES, load
@@ -95,8 +96,7 @@ def run(ctx):
                 X_s, y_s = make_shifted_test(
                     data.X_test, data.y_test, train_counts=data.train_counts,
                     imbalance_ratio=rho, direction=direction, random_state=seed)
-                true_prior = np.bincount(np.searchsorted(data.classes, y_s),
-                                         minlength=len(data.classes)) / len(y_s)
+                true_prior = class_frequencies(y_s, data.classes)
                 for mode in MODES:
                     if mode == "as trained":
                         prior, pstatus = None, "ok"

@@ -135,10 +135,12 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
     source_prior : {"auto", "uniform"}, array-like of shape (n_classes,) or dict, \
             default="auto"
         Prior ``p_s`` the modalities' posteriors are entangled with.
-        ``"auto"``: resolved per modality (see ``source_prior_``), usually the
-        class frequencies of ``y`` weighted by ``sample_weight``; any other
-        specification is shared by all modalities. Must be positive for every
-        class.
+        ``"auto"``: resolved per modality (see ``source_prior_``) by the rule of
+        the post-hoc correctors (:ref:`source-prior-auto`): the class
+        frequencies of ``y``, weighted by the ``sample_weight`` and
+        ``class_weight`` the modality's classifier was trained with, after its
+        samplers; any other specification is shared by all modalities. Must be
+        positive for every class.
     temperature : "uno", float, None or list, default="uno"
         Likelihood flattening per modality (000 §3.3). ``"uno"``: the
         uncertainty-aware temperature ``T_m(x)`` above, with ``mu_m`` and
@@ -309,8 +311,9 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         y : array-like of shape (n_samples,)
             Target labels, of any type.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights the class frequencies of ``source_prior="auto"`` and the
-            entropy statistics, and is passed to each modality's ``fit`` that
+            Weights ``target_prior="auto"``, the ``source_prior="auto"`` of the
+            modalities that receive it, and the entropy statistics; passed to
+            each modality's ``fit`` that
             accepts it (a modality that does not gets a warning; with metadata
             routing enabled: to the modalities that request it).
         **fit_params : dict
@@ -376,8 +379,9 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
 
         self.source_prior_ = np.stack(
             [
-                _resolve_source_prior(self.source_prior, est, self.classes_, y, sample_weight)
-                for est in self.estimators_
+                _resolve_source_prior(self.source_prior, est, self.classes_, y, sample_weight,
+                                      params[name])  # the fit parameters the modality got
+                for (name, _, _), est in zip(active, self.estimators_, strict=True)
             ]
         )
         self.target_prior_ = check_prior(

@@ -34,6 +34,7 @@ from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _num_features, check_is_fitted
 
+from ._utils import _encode
 from .adjust import adjust_logits
 from .posthoc import _inner_log_scores
 from .priors import check_prior, class_frequencies
@@ -98,15 +99,7 @@ def _encode_labels(y, n_classes, classes, name="y_val"):
         raise ValueError(
             f"classes has {len(classes)} entries but the scores have {n_classes} columns."
         )
-    order = np.argsort(classes, kind="stable")
-    pos = np.searchsorted(classes, y, sorter=order)
-    pos = np.clip(pos, 0, n_classes - 1)
-    idx = order[pos]
-    unknown = classes[idx] != y
-    if np.any(unknown):
-        raise ValueError(f"{name} contains labels {np.unique(y[unknown])[:6].tolist()} that are "
-                         "not in classes.")
-    return idx
+    return _encode(y, classes, name=name, classes_name="classes")
 
 
 def em_prior(

@@ -34,8 +34,22 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score, brier_score_loss, log_loss
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.metrics import get_scorer_names as _sklearn_get_scorer_names
-from sklearn.metrics._scorer import _Scorer
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.metrics import make_scorer as _sklearn_make_scorer
+from sklearn.utils._param_validation import InvalidParameterError
+
+from ._utils import (
+    _CHUNK_ELEMENTS,
+    _calibration_bins,
+    _check_label_kinds,
+    _check_labels,
+    _check_n_bins,
+    _check_sample_weight,
+    _check_strategy,
+    _encode,
+    _format_labels,
+    _per_class_recall,
+    _unique_labels,
+)
 
 __all__ = [
     "balanced_error",
@@ -57,43 +71,22 @@ __all__ = [
 # scores that are not probabilities at all.
 _PROBA_SUM_TOL = 1e-3
 
-# Elements per chunk of the (n_samples, n_classes) and dense computations: bounds the
-# temporaries (a few arrays of this many float64 / int64) whatever the input size.
-_CHUNK_ELEMENTS = 1 << 20
+# The dense metrics hold a (n_classes, n_classes) int64 confusion matrix: 32,768 classes
+# take 8 GiB. Larger label indices are a mistake (unmapped labels), not a task.
+_MAX_DENSE_CLASSES = 1 << 15
 
 
-def _format_labels(labels, limit=6):
-    labels = list(labels)
-    shown = ", ".join(repr(c.item() if hasattr(c, "item") else c) for c in labels[:limit])
-    return "[" + shown + (", ...]" if len(labels) > limit else "]")
-
-
-def _check_sample_weight(sample_weight, n_samples):
-    if sample_weight is None:
-        return np.ones(n_samples, dtype=np.float64)
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    if sample_weight.shape != (n_samples,):
+def _check_predicted_labels(y_true, y_pred):
+    """Validate a pair of label vectors of one length and the same label type."""
+    y_true = _check_labels(y_true, "y_true")
+    y_pred = _check_labels(y_pred, "y_pred")
+    if y_pred.shape[0] != y_true.shape[0]:
         raise ValueError(
-            f"sample_weight has shape {sample_weight.shape} but there are {n_samples} samples."
+            f"y_true has {y_true.shape[0]} samples but y_pred has {y_pred.shape[0]}; pass one "
+            "prediction per sample."
         )
-    if not np.all(np.isfinite(sample_weight)) or np.any(sample_weight < 0):
-        raise ValueError("sample_weight must be finite and non-negative.")
-    if not sample_weight.sum() > 0:
-        raise ValueError("sample_weight sums to zero: there is nothing to evaluate.")
-    return sample_weight
-
-
-def _encode(y, classes, name="y_true"):
-    """Indices of ``y`` in the sorted array ``classes``; unknown labels raise."""
-    idx = np.searchsorted(classes, y)
-    idx = np.clip(idx, 0, len(classes) - 1)
-    unknown = classes[idx] != y
-    if np.any(unknown):
-        raise ValueError(
-            f"{name} contains labels {_format_labels(np.unique(y[unknown]))} that are not in "
-            f"labels {_format_labels(classes)}."
-        )
-    return idx
+    _check_label_kinds([("y_true", y_true), ("y_pred", y_pred)])
+    return y_true, y_pred
 
 
 # --------------------------------------------------------------------------------------
@@ -137,7 +130,20 @@ def balanced_error(y_true, y_pred, *, sample_weight=None):
     >>> balanced_error(y_true, y_pred)   # (0/4 + 1/2) / 2
     0.25
     """
+    y_true, y_pred = _check_predicted_labels(y_true, y_pred)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, y_true.shape[0])
     return float(1.0 - balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight))
+
+
+def _labels_array(values, name):
+    """Labels given as a list or dict keys, as an array of their natural dtype."""
+    values = list(values)
+    holder = np.empty(len(values), dtype=object)
+    holder[:] = values
+    if len(values):
+        _check_labels(holder, name)  # NaN, continuous, mixed types
+    return np.array(values)
 
 
 def _train_counts_per_class(classes, train_counts, y_train, labels):
@@ -148,43 +154,42 @@ def _train_counts_per_class(classes, train_counts, y_train, labels):
             "with labels) and y_train (the training labels)."
         )
     if y_train is not None:
-        y_train = column_or_1d(y_train)
+        y_train = _check_labels(y_train, "y_train")
         known, counts = np.unique(y_train, return_counts=True)
-        name = "y_train"
-    elif isinstance(train_counts, dict):
-        known = np.array(list(train_counts.keys()))
-        counts = np.array(list(train_counts.values()))
-        name = "train_counts"
+        _check_label_kinds([("y_true", classes), ("y_train", known)])
+        # A class never seen in training has zero training samples: few-shot.
+        idx, found = _encode(classes, known, name="y_true", classes_name="y_train",
+                             return_found=True)
+        return np.where(found, counts[idx], 0.0)
+    if isinstance(train_counts, dict):
+        known = _labels_array(train_counts.keys(), "the labels of train_counts")
+        counts = np.array(list(train_counts.values()), dtype=object)
+        source = "the labels of train_counts"
     else:
         if labels is None:
             raise ValueError(
                 "train_counts is an array: pass labels (the class of each entry, in the same "
                 "order), or pass train_counts as a dict {label: count}."
             )
-        known = column_or_1d(labels)
+        known = _check_labels(labels, "labels")
         counts = np.asarray(train_counts)
         if counts.shape != known.shape:
             raise ValueError(
                 f"train_counts has shape {counts.shape} but labels has {known.shape[0]} entries; "
                 "they must be aligned."
             )
-        name = "train_counts"
-    try:
-        counts = counts.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must give numeric counts.") from exc
+        source = "labels"
+    if counts.dtype.kind not in "iuf" and not all(
+        isinstance(c, Real) and not isinstance(c, bool) for c in counts.tolist()
+    ):
+        raise ValueError(f"train_counts must give numeric counts; got {counts.tolist()}.")
+    counts = counts.astype(np.float64)
     if not np.all(np.isfinite(counts)) or np.any(counts < 0):
-        raise ValueError(f"{name} must give finite, non-negative counts; got {counts}.")
-    if len(np.unique(known)) != len(known):
-        raise ValueError("labels must not contain duplicates.")
-    order = np.argsort(known, kind="stable")
-    known, counts = known[order], counts[order]
-    if y_train is not None:
-        # A class never seen in training has zero training samples: few-shot.
-        pos = np.clip(np.searchsorted(known, classes), 0, len(known) - 1)
-        return np.where(known[pos] == classes, counts[pos], 0.0)
+        raise ValueError(f"train_counts must give finite, non-negative counts; got {counts}.")
+    if len(_unique_labels(known, source)) != len(known):
+        raise ValueError(f"{source} must not contain duplicates.")
     try:
-        idx = _encode(classes, known, name="y_true")
+        idx = _encode(classes, known, name="y_true", classes_name=source)
     except ValueError as exc:
         raise ValueError(
             f"{exc} train_counts must give the training count of every class of y_true."
@@ -272,7 +277,7 @@ def shot_accuracy(
     >>> shot_accuracy(y_true, y_pred, train_counts={"a": 150, "b": 50, "c": 5}, group="few")
     0.5
     """
-    if group is not None and group not in ("many", "medium", "few"):
+    if group is not None and not (isinstance(group, str) and group in ("many", "medium", "few")):
         raise ValueError(f"group must be None, 'many', 'medium' or 'few'; got {group!r}.")
     for name, value in (("many_threshold", many_threshold), ("few_threshold", few_threshold)):
         if not isinstance(value, Real) or isinstance(value, bool) or not value >= 0:
@@ -281,20 +286,13 @@ def shot_accuracy(
         raise ValueError(
             f"few_threshold ({few_threshold}) must not exceed many_threshold ({many_threshold})."
         )
-    y_true = column_or_1d(y_true)
-    y_pred = column_or_1d(y_pred)
-    check_consistent_length(y_true, y_pred)
-    if y_true.shape[0] == 0:
-        raise ValueError("y_true is empty.")
+    y_true, y_pred = _check_predicted_labels(y_true, y_pred)
     sample_weight = _check_sample_weight(sample_weight, y_true.shape[0])
 
-    classes, idx = np.unique(y_true, return_inverse=True)
+    classes, idx = _unique_labels(y_true, "y_true", return_inverse=True)
     counts = _train_counts_per_class(classes, train_counts, y_train, labels)
-
-    support = np.bincount(idx, weights=sample_weight, minlength=len(classes))
-    hits = np.bincount(idx, weights=sample_weight * (y_pred == y_true), minlength=len(classes))
+    per_class, support = _per_class_recall(idx, y_pred == y_true, len(classes), sample_weight)
     scored = support > 0
-    per_class = np.divide(hits, support, out=np.zeros_like(hits), where=scored)
 
     masks = {
         "many": counts > many_threshold,
@@ -313,52 +311,60 @@ def shot_accuracy(
 # --------------------------------------------------------------------------------------
 
 
-def _check_proba(y_true, y_proba, labels, sample_weight):
-    """Validate and return ``(y_idx, proba (n, K), weights)``; columns follow sorted labels."""
-    y_true = column_or_1d(y_true)
+def _check_proba(y_true, y_proba, labels, sample_weight, *, name="y_proba", pos_label=None):
+    """Validate and return ``(y_idx, proba (n, K), weights, classes)``.
+
+    Columns follow the sorted ``labels`` (default: the sorted labels of ``y_true``). A
+    1-D ``y_proba`` is the probability of ``pos_label`` (default: the second of the
+    two classes) in a binary problem.
+    """
+    y_true = _check_labels(y_true, "y_true")
     y_proba = np.asarray(y_proba)
     if y_proba.dtype.kind not in "fiub":
-        raise ValueError(f"y_proba must be numeric; got dtype {y_proba.dtype}.")
+        raise ValueError(f"{name} must be numeric; got dtype {y_proba.dtype}.")
     if y_proba.dtype not in (np.float32, np.float64):
         y_proba = y_proba.astype(np.float64)
     if y_proba.ndim not in (1, 2):
         raise ValueError(
-            f"y_proba must be 1-D (binary: probability of the positive class) or 2-D "
+            f"{name} must be 1-D (binary: probability of the positive class) or 2-D "
             f"(n_samples, n_classes); got shape {y_proba.shape}."
         )
     if y_proba.shape[0] != y_true.shape[0]:
         raise ValueError(
-            f"y_true has {y_true.shape[0]} samples but y_proba has {y_proba.shape[0]}."
+            f"y_true has {y_true.shape[0]} samples but {name} has {y_proba.shape[0]}."
         )
-    if y_true.shape[0] == 0:
-        raise ValueError("y_true is empty.")
     if not np.all(np.isfinite(y_proba)):
-        raise ValueError("y_proba contains NaN or infinite values.")
-    if y_proba.min() < 0 or y_proba.max() > 1:
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    if y_proba.size and (y_proba.min() < 0 or y_proba.max() > 1):
         raise ValueError(
-            f"y_proba must be probabilities in [0, 1]; got values in "
+            f"{name} must be probabilities in [0, 1]; got values in "
             f"[{y_proba.min():.4g}, {y_proba.max():.4g}]."
         )
 
     if labels is None:
-        classes = np.unique(y_true)
+        classes = _unique_labels(y_true, "y_true")
     else:
-        classes = column_or_1d(labels)
-        if len(np.unique(classes)) != len(classes):
+        classes = _check_labels(labels, "labels")
+        if len(_unique_labels(classes, "labels")) != len(classes):
             raise ValueError(f"labels contains duplicates: {_format_labels(classes)}.")
         classes = np.sort(classes)
+        _check_label_kinds([("y_true", y_true[:1]), ("labels", classes)])
     if y_proba.ndim == 1:
         if len(classes) > 2:
             raise ValueError(
-                f"y_proba is 1-D (binary) but there are {len(classes)} classes "
+                f"{name} is 1-D (binary) but there are {len(classes)} classes "
                 f"{_format_labels(classes)}; pass the (n_samples, n_classes) probabilities."
             )
         if len(classes) < 2:
             raise ValueError(
                 f"y_true contains only the label {_format_labels(classes)}: pass the two "
-                "classes as labels, the second being the class whose probability y_proba is."
+                f"classes as labels, the second being the class whose probability {name} is."
             )
-        y_proba = np.stack([1 - y_proba, y_proba], axis=1)
+        if pos_label is not None and _encode([pos_label], classes, name="pos_label",
+                                              classes_name="the classes")[0] == 0:
+            y_proba = np.stack([y_proba, 1 - y_proba], axis=1)
+        else:
+            y_proba = np.stack([1 - y_proba, y_proba], axis=1)
     if y_proba.shape[1] != len(classes):
         hint = (
             " Pass labels (e.g. the classifier's classes_) when y_true misses some classes."
@@ -366,47 +372,38 @@ def _check_proba(y_true, y_proba, labels, sample_weight):
             else ""
         )
         raise ValueError(
-            f"y_proba has {y_proba.shape[1]} columns but there are {len(classes)} classes "
+            f"{name} has {y_proba.shape[1]} columns but there are {len(classes)} classes "
             f"{_format_labels(classes)}.{hint}"
         )
     sums = y_proba.sum(axis=1, dtype=np.float64)
     bad = np.abs(sums - 1) > _PROBA_SUM_TOL
     if np.any(bad):
         raise ValueError(
-            f"The rows of y_proba must sum to one; {int(bad.sum())} rows do not (e.g. row "
+            f"The rows of {name} must sum to one; {int(bad.sum())} rows do not (e.g. row "
             f"{int(np.flatnonzero(bad)[0])} sums to {sums[bad][0]:.6g}). Pass probabilities, "
             "e.g. from predict_proba, not scores or logits."
         )
-    y_idx = _encode(y_true, classes, name="y_true")
+    y_idx = _encode(y_true, classes, name="y_true", classes_name="labels")
     sample_weight = _check_sample_weight(sample_weight, y_true.shape[0])
-    return y_idx, y_proba, sample_weight
+    return y_idx, y_proba, sample_weight, classes
 
 
-def _check_n_bins(n_bins):
-    if not isinstance(n_bins, Integral) or isinstance(n_bins, bool) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
-
-
-def _bin_index(p, n_bins):
-    """Bin ``b`` with ``b/M < p <= (b+1)/M``; ``p = 0`` goes to the first bin."""
-    edges = np.arange(n_bins + 1) / n_bins
-    return np.clip(np.searchsorted(edges, p, side="left") - 1, 0, n_bins - 1)
-
-
-def _top_label_gaps(y_true, y_proba, n_bins, labels, sample_weight):
-    """Per-bin weight and gap ``|acc - conf|`` of the top-label confidence."""
+def _top_label_bins(y_true, y_proba, n_bins, strategy, labels, sample_weight):
+    """Calibration bins of the top-label confidence, and the total weight."""
     _check_n_bins(n_bins)
-    y_idx, y_proba, w = _check_proba(y_true, y_proba, labels, sample_weight)
+    _check_strategy(strategy)
+    y_idx, y_proba, w, _ = _check_proba(y_true, y_proba, labels, sample_weight)
     pred = np.argmax(y_proba, axis=1)
-    confidence = y_proba[np.arange(len(pred)), pred].astype(np.float64)
-    correct = (pred == y_idx).astype(np.float64)
-    bins = _bin_index(confidence, n_bins)
-    weight = np.bincount(bins, weights=w, minlength=n_bins)
-    residual = np.bincount(bins, weights=w * (correct - confidence), minlength=n_bins)
-    return weight, np.abs(residual), w.sum()
+    confidence = y_proba[np.arange(len(pred)), pred]
+    _, weight, hits, conf_sum = _calibration_bins(
+        confidence, pred == y_idx, n_bins=n_bins, strategy=strategy, sample_weight=w
+    )
+    return weight, np.abs(hits - conf_sum), w.sum()
 
 
-def expected_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, sample_weight=None):
+def expected_calibration_error(
+    y_true, y_proba, *, n_bins=15, strategy="uniform", labels=None, sample_weight=None
+):
     """Expected calibration error (ECE) of the top-label confidence.
 
     With ``M = n_bins`` equal-width bins ``B_b = {i : b/M < conf_i <= (b+1)/M}``
@@ -428,7 +425,13 @@ def expected_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, sampl
         ``predict_proba`` returns them). A 1-D array is the probability of the
         second of two classes (binary).
     n_bins : int, default=15
-        Number of equal-width bins ``M``.
+        Number of bins ``M``.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        ``"uniform"``: equal-width bins ``(b/M, (b+1)/M]`` (the papers');
+        ``"quantile"``: bins at the quantiles of the binned probabilities, so
+        that each holds about the same number of samples (as
+        :func:`sklearn.calibration.calibration_curve`; weighted quantiles with
+        ``sample_weight``).
     labels : array-like of shape (n_classes,), default=None
         The classes of the columns of ``y_proba`` (sorted, as for
         :func:`~sklearn.metrics.log_loss`). Default: the sorted labels of
@@ -464,11 +467,14 @@ def expected_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, sampl
     >>> round(expected_calibration_error(y_true, y_proba, n_bins=10), 4)
     0.3
     """
-    weight, gap, total = _top_label_gaps(y_true, y_proba, n_bins, labels, sample_weight)
+    weight, gap, total = _top_label_bins(y_true, y_proba, n_bins, strategy, labels,
+                                         sample_weight)
     return float(gap.sum() / total)
 
 
-def maximum_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, sample_weight=None):
+def maximum_calibration_error(
+    y_true, y_proba, *, n_bins=15, strategy="uniform", labels=None, sample_weight=None
+):
     """Maximum calibration error (MCE): the largest gap over the non-empty bins.
 
     ``MCE = max_b |acc(B_b) - conf(B_b)|`` over the bins of
@@ -484,7 +490,13 @@ def maximum_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, sample
         Predicted probabilities, columns in the sorted order of ``labels``; 1-D
         for the probability of the second of two classes.
     n_bins : int, default=15
-        Number of equal-width bins ``M``.
+        Number of bins ``M``.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        ``"uniform"``: equal-width bins ``(b/M, (b+1)/M]`` (the papers');
+        ``"quantile"``: bins at the quantiles of the binned probabilities, so
+        that each holds about the same number of samples (as
+        :func:`sklearn.calibration.calibration_curve`; weighted quantiles with
+        ``sample_weight``).
     labels : array-like of shape (n_classes,), default=None
         The classes of the columns of ``y_proba``; default: sorted labels of
         ``y_true``.
@@ -509,12 +521,14 @@ def maximum_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, sample
     >>> round(maximum_calibration_error(y_true, y_proba, n_bins=10), 4)
     0.6
     """
-    weight, gap, _ = _top_label_gaps(y_true, y_proba, n_bins, labels, sample_weight)
+    weight, gap, _ = _top_label_bins(y_true, y_proba, n_bins, strategy, labels, sample_weight)
     nonempty = weight > 0
     return float(np.max(gap[nonempty] / weight[nonempty]))
 
 
-def classwise_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, sample_weight=None):
+def classwise_calibration_error(
+    y_true, y_proba, *, n_bins=15, strategy="uniform", labels=None, sample_weight=None
+):
     """Classwise expected calibration error (classwise-ECE).
 
     For each class ``j``, every sample's predicted probability ``p_ij`` is
@@ -537,7 +551,13 @@ def classwise_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, samp
         Predicted probabilities, columns in the sorted order of ``labels``; 1-D
         for the probability of the second of two classes.
     n_bins : int, default=15
-        Number of equal-width bins ``M``.
+        Number of bins ``M``.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        ``"uniform"``: equal-width bins ``(b/M, (b+1)/M]`` (the papers');
+        ``"quantile"``: bins at the quantiles of the binned probabilities, so
+        that each holds about the same number of samples (as
+        :func:`sklearn.calibration.calibration_curve`; weighted quantiles with
+        ``sample_weight``).
     labels : array-like of shape (n_classes,), default=None
         The classes of the columns of ``y_proba``; default: sorted labels of
         ``y_true``. Every class counts in the mean, also one absent from
@@ -563,22 +583,13 @@ def classwise_calibration_error(y_true, y_proba, *, n_bins=15, labels=None, samp
     0.1
     """
     _check_n_bins(n_bins)
-    y_idx, y_proba, w = _check_proba(y_true, y_proba, labels, sample_weight)
-    n_samples, n_classes = y_proba.shape
-    # residual[j, b] = sum over bin b of class j of w_i * (1[y_i = j] - p_ij), accumulated
-    # over row chunks so that temporaries stay O(chunk) for large (n_samples, n_classes).
-    offset = n_bins * np.arange(n_classes)
-    residual = np.zeros(n_bins * n_classes)
-    rows = max(1, _CHUNK_ELEMENTS // n_classes)
-    for start in range(0, n_samples, rows):
-        p, wc = y_proba[start : start + rows], w[start : start + rows]
-        bins = _bin_index(p, n_bins) + offset
-        residual -= np.bincount(
-            bins.ravel(), weights=(wc[:, None] * p).ravel(), minlength=residual.size
-        )
-        true_bins = bins[np.arange(len(p)), y_idx[start : start + rows]]
-        residual += np.bincount(true_bins, weights=wc, minlength=residual.size)
-    per_class = np.abs(residual).reshape(n_classes, n_bins).sum(axis=1) / w.sum()
+    _check_strategy(strategy)
+    y_idx, y_proba, w, _ = _check_proba(y_true, y_proba, labels, sample_weight)
+    # Column j is the one-vs-rest problem of class j: its bins hold sum w (1[y = j] - p_j).
+    _, _, hits, prob_sum = _calibration_bins(
+        y_proba, y_idx, n_bins=n_bins, strategy=strategy, sample_weight=w
+    )
+    per_class = np.abs(hits - prob_sum).sum(axis=1) / w.sum()
     return float(per_class.mean())
 
 
@@ -661,6 +672,12 @@ def segmentation_confusion_matrix(y_true, y_pred, *, n_classes=None, ignore_inde
                 f"{name} has class indices in [{lo}, {hi}]{extra} but they must lie in "
                 f"[0, {n_classes - 1}] for n_classes={n_classes}."
             )
+    if n_classes > _MAX_DENSE_CLASSES:
+        raise ValueError(
+            f"n_classes={n_classes} (the largest class index + 1 when not given) needs a "
+            f"{n_classes} x {n_classes} confusion matrix; at most {_MAX_DENSE_CLASSES} classes "
+            "are supported. Map the labels to consecutive indices first."
+        )
     # One bincount of the pair index t * K + p, in chunks so that the int64 temporaries
     # stay small for large label maps kept in uint8.
     flat = np.zeros(n_classes * n_classes, dtype=np.int64)
@@ -784,6 +801,7 @@ def mean_class_accuracy(y_true, y_pred, *, n_classes=None, ignore_index=None, av
 # --------------------------------------------------------------------------------------
 
 _PROBA_METHODS = ("predict_proba", "predict_log_proba")
+_RESPONSE_METHODS = ("predict", "predict_proba", "decision_function", "predict_log_proba")
 
 
 def _accepts_labels(score_func):
@@ -798,40 +816,119 @@ def _uses_proba(response_method):
     return any(m in _PROBA_METHODS for m in methods)
 
 
-class _ClassesScorer(_Scorer):
-    """A scikit-learn scorer that gives probability metrics the estimator's classes.
+class _ClassesScorer:
+    """A scorer that gives a metric of probabilities the estimator's ``classes_``.
 
     The columns of ``predict_proba`` are the fitted estimator's ``classes_``; a
-    metric of probabilities needs them as ``labels``, or a test fold that misses
-    a class fails ("y_true and y_prob contain different number of classes").
-    ``labels`` given to ``make_scorer`` or as metadata takes precedence.
+    metric of probabilities needs them as ``labels``, or a test fold that misses a
+    class fails ("y_true and y_prob contain different number of classes"). Built
+    from scikit-learn's public :func:`sklearn.metrics.make_scorer` only: each call
+    scores with a scikit-learn scorer whose ``labels`` are the estimator's classes.
+    ``labels`` given to ``make_scorer`` or passed as metadata take precedence.
+    Metadata requests (``set_score_request``) are those of the wrapped scorer.
     """
 
-    def _score(self, method_caller, estimator, X, y_true, **kwargs):
-        if "labels" not in self._kwargs and "labels" not in kwargs:
-            classes = getattr(estimator, "classes_", None)
-            if classes is not None:
-                kwargs["labels"] = classes
-        return super()._score(method_caller, estimator, X, y_true, **kwargs)
+    def __init__(self, score_func, response_method, greater_is_better, kwargs):
+        self._score_func = score_func
+        self._response_method = response_method
+        self._greater_is_better = greater_is_better
+        self._kwargs = kwargs
+        self._scorer = _sklearn_make_scorer(
+            score_func,
+            response_method=response_method,
+            greater_is_better=greater_is_better,
+            **kwargs,
+        )
+
+    def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
+        """Score ``estimator`` on ``X, y_true``; greater is better.
+
+        Parameters
+        ----------
+        estimator : fitted estimator
+            Its ``classes_`` become the metric's ``labels``.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test data.
+        y_true : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, passed to the metric.
+        **kwargs : dict
+            Metadata routed to the metric (with metadata routing enabled).
+
+        Returns
+        -------
+        score : float
+        """
+        scorer = self._scorer
+        classes = getattr(estimator, "classes_", None)
+        if classes is not None and "labels" not in self._kwargs and "labels" not in kwargs:
+            scorer = _sklearn_make_scorer(
+                self._score_func,
+                response_method=self._response_method,
+                greater_is_better=self._greater_is_better,
+                **self._kwargs,
+                labels=classes,
+            )
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        return scorer(estimator, X, y_true, **kwargs)
+
+    def __repr__(self):
+        return repr(self._scorer)
+
+    def _accept_sample_weight(self):
+        # scikit-learn's scorers answer this (without metadata routing, sklt's tuners ask it)
+        return "sample_weight" in inspect.signature(self._score_func).parameters
+
+    def set_score_request(self, **kwargs):
+        """Request metadata for the metric (metadata routing), as scikit-learn's scorers.
+
+        Parameters
+        ----------
+        **kwargs : dict
+            ``param_name=alias``, alias one of ``{True, False, None, str}``.
+
+        Returns
+        -------
+        self : object
+        """
+        self._scorer.set_score_request(**kwargs)
+        return self
+
+    def get_metadata_routing(self):
+        """Metadata routing of the metric: that of the wrapped scikit-learn scorer.
+
+        Returns
+        -------
+        routing : MetadataRequest
+        """
+        return self._scorer.get_metadata_routing()
 
 
 def make_scorer(score_func, *, response_method="predict", greater_is_better=True, **kwargs):
     """Make a scorer from a metric, as :func:`sklearn.metrics.make_scorer` does.
 
-    The one difference: when ``response_method`` asks for probabilities
-    (``"predict_proba"``, ``"predict_log_proba"``) and ``score_func`` takes a
-    ``labels`` parameter, the scorer passes the fitted estimator's ``classes_``
-    as ``labels`` (unless ``labels`` is given here). The columns of
-    ``predict_proba`` are exactly those classes, so a cross-validation fold
-    whose test part misses a class still scores. Otherwise the result is
+    The arguments are validated as scikit-learn validates them (an
+    :class:`~sklearn.utils._param_validation.InvalidParameterError` at
+    construction for a non-callable ``score_func``, a ``greater_is_better`` that
+    is not a bool or an unknown ``response_method``). The one difference: when
+    ``response_method`` asks for probabilities (``"predict_proba"``) and
+    ``score_func`` takes a ``labels`` parameter, the scorer passes the fitted
+    estimator's ``classes_`` as ``labels`` (unless ``labels`` is given here). The
+    columns of ``predict_proba`` are exactly those classes, so a cross-validation
+    fold whose test part misses a class still scores. Otherwise the result is
     scikit-learn's own scorer.
 
     Parameters
     ----------
     score_func : callable
-        Metric ``score_func(y_true, y_pred, **kwargs)``.
-    response_method : str or tuple of str, default="predict"
-        The estimator method(s) that give ``y_pred``, as in scikit-learn.
+        Metric ``score_func(y_true, y_pred, **kwargs)``. For a scorer by name,
+        use :func:`get_scorer`.
+    response_method : {"predict", "predict_proba", "decision_function"} or list of them, \
+            default="predict"
+        The estimator method(s) that give ``y_pred``, as in scikit-learn (a list
+        means the first one the estimator has).
     greater_is_better : bool, default=True
         ``False`` for a loss: the scorer returns its negative.
     **kwargs
@@ -841,6 +938,11 @@ def make_scorer(score_func, *, response_method="predict", greater_is_better=True
     -------
     scorer : callable
         ``scorer(estimator, X, y)``; greater is better.
+
+    Raises
+    ------
+    InvalidParameterError
+        For a bad ``score_func``, ``response_method`` or ``greater_is_better``.
 
     Examples
     --------
@@ -853,10 +955,27 @@ def make_scorer(score_func, *, response_method="predict", greater_is_better=True
     >>> ece20(clf, X[:4], y[:4]) <= 0   # the test part misses class 2: still scores
     True
     """
-    sign = 1 if greater_is_better else -1
+    if isinstance(score_func, str):
+        raise InvalidParameterError(
+            f"The 'score_func' parameter of make_scorer must be a callable (a metric); got "
+            f"the string {score_func!r}. For a scorer by name use "
+            f"sklt.metrics.get_scorer({score_func!r})."
+        )
+    if isinstance(response_method, list | tuple):
+        bad = [m for m in response_method if not (isinstance(m, str) and m in _RESPONSE_METHODS)]
+        if bad or not response_method:
+            raise InvalidParameterError(
+                "The 'response_method' parameter of make_scorer must be a str among "
+                f"{set(_RESPONSE_METHODS)} or a non-empty list of them; got {response_method!r}."
+            )
+    # scikit-learn's make_scorer validates the parameters (InvalidParameterError)
+    scorer = _sklearn_make_scorer(
+        score_func, response_method=response_method, greater_is_better=greater_is_better,
+        **kwargs,
+    )
     if _uses_proba(response_method) and _accepts_labels(score_func):
-        return _ClassesScorer(score_func, sign, kwargs, response_method)
-    return _Scorer(score_func, sign, kwargs, response_method)
+        return _ClassesScorer(score_func, response_method, greater_is_better, kwargs)
+    return scorer
 
 
 def _geometric_mean(y_true, y_pred, *, sample_weight=None):
@@ -876,7 +995,6 @@ def _geometric_mean(y_true, y_pred, *, sample_weight=None):
 
 
 def _build_scorers():
-    neg_balanced_error = make_scorer(balanced_error, greater_is_better=False)
     calibration = {
         f"neg_{f.__name__}": make_scorer(
             f, response_method="predict_proba", greater_is_better=False
@@ -888,9 +1006,8 @@ def _build_scorers():
         )
     }
     return {
-        "neg_balanced_error": neg_balanced_error,
-        # Scores are "greater is better": the error's scorer returns -error.
-        "balanced_error": neg_balanced_error,
+        # Scores are "greater is better": the scorer of a loss is named neg_<loss>.
+        "neg_balanced_error": make_scorer(balanced_error, greater_is_better=False),
         "geometric_mean": make_scorer(_geometric_mean),
         **calibration,
         # scikit-learn's names, made robust to test folds that miss a class.
@@ -905,15 +1022,24 @@ def _build_scorers():
 
 _SCORERS = _build_scorers()
 
+# Losses of sklt.metrics by their bare names: as scorers they are negated, so their
+# scorer names carry the neg_ prefix (scikit-learn's convention); the bare names raise.
+_LOSS_NAMES = {
+    "balanced_error",
+    "expected_calibration_error",
+    "classwise_calibration_error",
+    "maximum_calibration_error",
+}
+
 
 def get_scorer(scoring):
     """Get a scorer by name: sklt's names first, then scikit-learn's.
 
-    sklt's names (see :func:`get_scorer_names`):
+    sklt's names (see :func:`get_scorer_names`) follow scikit-learn's convention:
+    scorers are "greater is better", and the scorer of a loss is named after
+    the loss with a ``neg_`` prefix and returns its negative:
 
-    - ``"neg_balanced_error"``: ``-`` :func:`balanced_error`. ``"balanced_error"``
-      is the same scorer: scorers are "greater is better", so it returns
-      ``-balanced_error`` (ranking like ``"balanced_accuracy"``);
+    - ``"neg_balanced_error"``: ``-`` :func:`balanced_error`;
     - ``"geometric_mean"``: imbalanced-learn's ``geometric_mean_score`` with
       ``correction=0.001`` (001 §4.4), over the classes of ``y``;
     - ``"neg_expected_calibration_error"``, ``"neg_classwise_calibration_error"``,
@@ -927,6 +1053,13 @@ def get_scorer(scoring):
     ``None`` is returned as is. Shot accuracy needs the training counts: build
     its scorer with ``make_scorer(shot_accuracy, group="few", train_counts=...)``.
 
+    sklt's tuners (:class:`~sklt.LogitAdjusterCV`,
+    :class:`~sklt.PriorShiftClassifierCV`) accept sklt's names as strings.
+    scikit-learn's :class:`~sklearn.model_selection.GridSearchCV`,
+    :func:`~sklearn.model_selection.cross_validate` and the like know only
+    scikit-learn's names: pass them the scorer object,
+    ``scoring=sklt.metrics.get_scorer("neg_balanced_error")``.
+
     Parameters
     ----------
     scoring : str, callable or None
@@ -936,6 +1069,12 @@ def get_scorer(scoring):
     -------
     scorer : callable or None
         A new copy of the scorer for a name.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or the bare name of a loss (e.g.
+        ``"balanced_error"``: use ``"neg_balanced_error"``).
 
     Examples
     --------
@@ -957,6 +1096,12 @@ def get_scorer(scoring):
             return copy.deepcopy(_SCORERS[scoring])
         if scoring in _sklearn_get_scorer_names():
             return _sklearn_get_scorer(scoring)
+        if scoring in _LOSS_NAMES:
+            raise ValueError(
+                f"{scoring!r} is a loss, and scorers are 'greater is better': use "
+                f"'neg_{scoring}', which returns -{scoring} (scikit-learn's convention for "
+                "losses, as in 'neg_log_loss')."
+            )
         raise ValueError(
             f"{scoring!r} is not a valid scoring value. Use sklt.metrics.get_scorer_names() "
             "for the names sklt and scikit-learn know."

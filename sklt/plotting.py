@@ -7,7 +7,8 @@ it as attributes and calls ``plot``, which draws on ``ax`` (a new figure when
 ``None``) and sets ``ax_`` and ``figure_``.
 
 - :class:`ReliabilityDisplay`: the multiclass top-label reliability diagram of
-  Hong et al. 2021 (LADE, Fig. 4), with the expected calibration error in the
+  Hong et al. 2021 (LADE, Fig. 4), or scikit-learn's positive-class calibration
+  curve (the default for a binary problem), with the calibration error in the
   legend;
 - :class:`AdjustmentCurveDisplay`: a validation score against the adjustment
   strength ``lam`` or ``tau`` (Tian et al. 2020, Fig. 2), from a tuner's
@@ -20,10 +21,11 @@ Matplotlib is imported only when something is drawn: ``import sklt.plotting``
 does not need it (``pip install "sklt[plot]"`` installs it).
 """
 
+from collections.abc import Mapping
 from numbers import Real
 
 import numpy as np
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["AdjustmentCurveDisplay", "ClassAccuracyDisplay", "ReliabilityDisplay"]
 
@@ -45,9 +47,18 @@ def _check_matplotlib(caller):
 
 
 def _get_ax(ax, caller):
+    """``(ax, figure)``: the given matplotlib Axes, or those of a new figure."""
     plt = _check_matplotlib(caller)
     if ax is None:
         _, ax = plt.subplots()
+    else:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(
+                f"ax must be a matplotlib Axes or None; got {type(ax).__name__} {ax!r}. "
+                "Pass e.g. the ax of fig, ax = plt.subplots()."
+            )
     return ax, ax.figure
 
 
@@ -68,45 +79,104 @@ def _style(defaults, kwargs, artist="line"):
 # Reliability diagram
 # --------------------------------------------------------------------------------------
 
+_CALIBRATIONS = ("auto", "top_label", "positive_class")
 
-def _reliability_bins(y_true, y_proba, *, n_bins, labels, sample_weight):
-    """Top-label reliability bins: edges, accuracy, mean confidence, weight per bin.
 
-    The validation and the equal-width bins ``B_b = {i : b/M < conf_i <= (b+1)/M}``
-    (``conf = 0`` in the first bin) are those of
-    :func:`sklt.metrics.expected_calibration_error`, so that the diagram and the
-    metric agree by construction. Empty bins have NaN accuracy and confidence.
+def _reliability_bins(y_true, y_prob, *, n_bins, strategy, pos_label, calibration, labels,
+                      sample_weight):
+    """Reliability bins: edges, observed frequency, mean probability, weight, ECE.
+
+    The validation of :mod:`sklt.metrics` and the one calibration binning of sklt
+    (:func:`sklt._utils._calibration_bins`), so that the diagram and the metrics agree
+    by construction. Returns ``(edges, prob_true, prob_pred, counts, ece,
+    calibration, pos_label)``; empty bins have NaN ``prob_true`` and ``prob_pred``.
     """
-    from .metrics import _bin_index, _check_n_bins, _check_proba
+    from ._utils import _calibration_bins, _check_n_bins, _check_strategy, _encode
+    from .metrics import _check_proba
 
     _check_n_bins(n_bins)
-    y_idx, y_proba, weight = _check_proba(y_true, y_proba, labels, sample_weight)
-    pred = np.argmax(y_proba, axis=1)
-    confidence = y_proba[np.arange(len(pred)), pred].astype(np.float64)
-    correct = (pred == y_idx).astype(np.float64)
-    bins = _bin_index(confidence, n_bins)
-    counts = np.bincount(bins, weights=weight, minlength=n_bins)
-    hits = np.bincount(bins, weights=weight * correct, minlength=n_bins)
-    conf_sum = np.bincount(bins, weights=weight * confidence, minlength=n_bins)
+    _check_strategy(strategy)
+    if not isinstance(calibration, str) or calibration not in _CALIBRATIONS:
+        raise ValueError(
+            f"calibration must be 'auto', 'top_label' or 'positive_class'; got {calibration!r}."
+        )
+    y_idx, proba, weight, classes = _check_proba(
+        y_true, y_prob, labels, sample_weight, name="y_prob", pos_label=pos_label
+    )
+    if calibration == "auto":
+        calibration = "positive_class" if len(classes) == 2 else "top_label"
+    if calibration == "positive_class":
+        if pos_label is None:
+            if len(classes) != 2:
+                raise ValueError(
+                    f"calibration='positive_class' with {len(classes)} classes needs pos_label: "
+                    "the class whose one-vs-rest calibration curve to draw."
+                )
+            column = 1
+        else:
+            column = int(_encode([pos_label], classes, name="pos_label",
+                                 classes_name="the classes")[0])
+        pos_label = classes[column]
+        pos_label = pos_label.item() if hasattr(pos_label, "item") else pos_label
+        scores, outcomes = proba[:, column], y_idx == column
+    else:
+        pred = np.argmax(proba, axis=1)
+        scores, outcomes = proba[np.arange(len(pred)), pred], pred == y_idx
+        pos_label = None
+    edges, counts, hits, score_sum = _calibration_bins(
+        scores, outcomes, n_bins=n_bins, strategy=strategy, sample_weight=weight
+    )
     nonempty = counts > 0
-    accuracy = np.full(n_bins, np.nan)
-    mean_conf = np.full(n_bins, np.nan)
-    accuracy[nonempty] = hits[nonempty] / counts[nonempty]
-    mean_conf[nonempty] = conf_sum[nonempty] / counts[nonempty]
-    return np.arange(n_bins + 1) / n_bins, accuracy, mean_conf, counts
+    prob_true = np.full(len(counts), np.nan)
+    prob_pred = np.full(len(counts), np.nan)
+    prob_true[nonempty] = hits[nonempty] / counts[nonempty]
+    prob_pred[nonempty] = score_sum[nonempty] / counts[nonempty]
+    ece = float(np.abs(hits - score_sum).sum() / weight.sum())
+    # the counts in the caller's units (the weights were scaled to a maximum of one)
+    scale = 1.0 if sample_weight is None else float(np.max(np.asarray(sample_weight, float)))
+    return edges, prob_true, prob_pred, counts * scale, ece, calibration, pos_label
+
+
+def _check_1d_numbers(value, name, length=None):
+    """``value`` as a 1-D float array (of ``length`` entries), or a ValueError naming it."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a 1-D array of numbers; got {value!r}.") from exc
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array; got shape {array.shape}.")
+    if length is not None and len(array) != length:
+        raise ValueError(f"{name} has {len(array)} entries; expected {length}.")
+    return array
+
+
+def _check_name(name):
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None; got {type(name).__name__} {name!r}.")
 
 
 class ReliabilityDisplay:
-    """Top-label reliability diagram of a multiclass classifier, ECE in the legend.
+    """Reliability diagram (calibration curve), with the calibration error in the legend.
 
-    The predictions are binned by their confidence (the largest predicted
-    probability) into ``n_bins`` equal-width bins ``(b/M, (b+1)/M]``; each bin
-    shows the accuracy of its arg-max predictions against their mean
-    confidence. A calibrated model has bars on the diagonal. The expected
-    calibration error ``ECE = Σ_b |B_b|/N · |acc(B_b) − conf(B_b)|`` (the
-    binning and value of :func:`sklt.metrics.expected_calibration_error`) goes
-    in the legend. This is the diagram of Hong et al. 2021 (LADE, Fig. 4, with
-    20 bins) and of Guo et al. 2017.
+    Two diagrams, chosen by ``calibration``:
+
+    - ``"top_label"``: the multiclass top-label diagram of Hong et al. 2021
+      (LADE, Fig. 4, 20 bins) and Guo et al. 2017. The predictions are binned
+      by their confidence (the largest predicted probability); each bin shows
+      the accuracy of its arg-max predictions against their mean confidence.
+      The legend holds the expected calibration error
+      ``ECE = Σ_b |B_b|/N · |acc(B_b) − conf(B_b)|``, the value of
+      :func:`sklt.metrics.expected_calibration_error` with the same bins.
+    - ``"positive_class"``: the binary calibration curve of
+      :class:`sklearn.calibration.CalibrationDisplay`: the predicted
+      probability of ``pos_label`` against the fraction of samples of that
+      class in each bin (one-vs-rest for a multiclass problem). The legend
+      holds the same weighted gap for this curve.
+
+    ``"auto"`` (the default of the constructors) draws the positive-class curve
+    for a binary problem, as scikit-learn's ``CalibrationDisplay`` does, and the
+    top-label diagram otherwise. A calibrated model has its bars (or markers) on
+    the diagonal.
 
     Create it with :meth:`from_estimator` or :meth:`from_predictions`; all
     parameters are stored as attributes.
@@ -114,27 +184,35 @@ class ReliabilityDisplay:
     Parameters
     ----------
     bin_edges : ndarray of shape (n_bins + 1,)
-        Edges of the confidence bins.
-    accuracy : ndarray of shape (n_bins,)
-        Accuracy of the predictions in each bin (NaN for an empty bin).
-    confidence : ndarray of shape (n_bins,)
-        Mean confidence of the predictions in each bin (NaN for an empty bin).
+        Edges of the probability bins.
+    prob_true : ndarray of shape (n_bins,)
+        Observed frequency in each bin: the accuracy of the predictions
+        (top-label) or the fraction of samples of the positive class; NaN for
+        an empty bin.
+    prob_pred : ndarray of shape (n_bins,)
+        Mean predicted probability in each bin: the confidence (top-label) or
+        the probability of the positive class; NaN for an empty bin.
     counts : ndarray of shape (n_bins,)
         Number (sum of sample weights) of predictions in each bin.
     ece : float
-        Expected calibration error.
+        Calibration error of the binned curve,
+        ``Σ_b counts_b / Σ counts · |prob_true_b − prob_pred_b|``.
     name : str, default=None
         Name of the model, for the legend.
+    calibration : {"top_label", "positive_class"}, default="top_label"
+        Which diagram the data describe (sets the axis labels).
+    pos_label : int, float, bool or str, default=None
+        The positive class of a ``"positive_class"`` diagram.
 
     Attributes
     ----------
     bars_ : matplotlib BarContainer or None
-        The accuracy bars (``kind="bar"``).
+        The bars of the observed frequencies (``kind="bar"``).
     gap_bars_ : matplotlib BarContainer or None
-        The gap bars from accuracy to mean confidence (``kind="bar"``,
-        ``show_gaps=True``).
+        The gap bars from the observed frequency to the mean predicted
+        probability (``kind="bar"``, ``show_gaps=True``).
     line_ : matplotlib Line2D or None
-        Accuracy against mean confidence (``kind="line"``).
+        Observed frequency against mean predicted probability (``kind="line"``).
     count_texts_ : list of matplotlib Text
         Bin counts written above the bins (``show_counts=True``).
     ax_ : matplotlib Axes
@@ -145,7 +223,7 @@ class ReliabilityDisplay:
     See Also
     --------
     sklearn.calibration.CalibrationDisplay : The binary calibration curve.
-    sklt.metrics.expected_calibration_error : The ECE alone.
+    sklt.metrics.expected_calibration_error : The top-label ECE alone.
 
     Examples
     --------
@@ -157,19 +235,54 @@ class ReliabilityDisplay:
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = LogisticRegression(max_iter=1000).fit(X, y)
     >>> disp = ReliabilityDisplay.from_estimator(clf, X, y, n_bins=10)
+    >>> disp.calibration     # three classes: the top-label diagram
+    'top_label'
     >>> bool(disp.counts.sum() == len(y))
     True
     >>> round(disp.ece, 3)
     0.071
     """
 
-    def __init__(self, bin_edges, accuracy, confidence, counts, ece, *, name=None):
+    def __init__(self, bin_edges, prob_true, prob_pred, counts, ece, *, name=None,
+                 calibration="top_label", pos_label=None):
         self.bin_edges = bin_edges
-        self.accuracy = accuracy
-        self.confidence = confidence
+        self.prob_true = prob_true
+        self.prob_pred = prob_pred
         self.counts = counts
         self.ece = ece
         self.name = name
+        self.calibration = calibration
+        self.pos_label = pos_label
+
+    def _checked_data(self):
+        """The stored data as arrays, checked against each other."""
+        edges = _check_1d_numbers(self.bin_edges, "bin_edges")
+        if len(edges) < 2 or not np.all(np.isfinite(edges)) or np.any(np.diff(edges) < 0):
+            raise ValueError(
+                "bin_edges must hold at least two finite, non-decreasing edges; got "
+                f"{self.bin_edges!r}."
+            )
+        n_bins = len(edges) - 1
+        prob_true = _check_1d_numbers(self.prob_true, "prob_true", n_bins)
+        prob_pred = _check_1d_numbers(self.prob_pred, "prob_pred", n_bins)
+        counts = _check_1d_numbers(self.counts, "counts", n_bins)
+        if not np.all(np.isfinite(counts)) or np.any(counts < 0):
+            raise ValueError(f"counts must be finite and non-negative; got {self.counts!r}.")
+        for name, values in (("prob_true", prob_true), ("prob_pred", prob_pred)):
+            known = values[~np.isnan(values)]
+            if np.any((known < 0) | (known > 1)):
+                raise ValueError(
+                    f"{name} must hold frequencies in [0, 1] (NaN for an empty bin); got "
+                    f"{values}."
+                )
+        if not isinstance(self.ece, Real) or not np.isfinite(self.ece) or self.ece < 0:
+            raise ValueError(f"ece must be a finite non-negative number; got {self.ece!r}.")
+        if self.calibration not in ("top_label", "positive_class"):
+            raise ValueError(
+                "calibration must be 'top_label' or 'positive_class'; got "
+                f"{self.calibration!r}."
+            )
+        return edges, prob_true, prob_pred, counts
 
     def plot(
         self,
@@ -191,12 +304,13 @@ class ReliabilityDisplay:
         name : str, default=None
             Name for the legend; default: the ``name`` attribute.
         kind : {"bar", "line"}, default="bar"
-            ``"bar"``: one bar per bin at its accuracy (the papers' diagram);
-            ``"line"``: accuracy against mean confidence, markers at the
-            non-empty bins, which lets several models share one axes.
+            ``"bar"``: one bar per bin at its observed frequency (the papers'
+            diagram); ``"line"``: observed frequency against mean predicted
+            probability, markers at the non-empty bins (as scikit-learn's
+            ``CalibrationDisplay``), which lets several models share one axes.
         show_gaps : bool, default=True
-            With ``kind="bar"``, draw the gap from each bin's accuracy to its
-            mean confidence as a hatched bar.
+            With ``kind="bar"``, draw the gap from each bin's observed frequency
+            to its mean predicted probability as a hatched bar.
         show_counts : bool, default=False
             Write the number of predictions of each non-empty bin above it.
         ref_line : bool, default=True
@@ -210,8 +324,11 @@ class ReliabilityDisplay:
         display : ReliabilityDisplay
             This object, with ``ax_``, ``figure_`` and the artists set.
         """
-        if kind not in ("bar", "line"):
+        if not isinstance(kind, str) or kind not in ("bar", "line"):
             raise ValueError(f"kind must be 'bar' or 'line'; got {kind!r}.")
+        _check_name(name)
+        _check_name(self.name)
+        edges, prob_true, prob_pred, counts = self._checked_data()
         self.ax_, self.figure_ = _get_ax(ax, "ReliabilityDisplay.plot")
         ax = self.ax_
         name = self.name if name is None else name
@@ -219,12 +336,9 @@ class ReliabilityDisplay:
         if name is not None:
             label = f"{name} ({label})"
 
-        edges = np.asarray(self.bin_edges)
         centers = (edges[:-1] + edges[1:]) / 2
         widths = np.diff(edges)
-        accuracy = np.asarray(self.accuracy, dtype=float)
-        confidence = np.asarray(self.confidence, dtype=float)
-        nonempty = np.isfinite(accuracy)
+        nonempty = np.isfinite(prob_true)
         self.bars_ = self.gap_bars_ = self.line_ = None
         ref_label = "Perfectly calibrated"
         if ref_line and ref_label not in ax.get_legend_handles_labels()[1]:
@@ -236,14 +350,14 @@ class ReliabilityDisplay:
                 artist="patch",
             )
             self.bars_ = ax.bar(
-                centers[nonempty], accuracy[nonempty], width=widths[nonempty], **style
+                centers[nonempty], prob_true[nonempty], width=widths[nonempty], **style
             )
             if show_gaps:
-                gap = confidence[nonempty] - accuracy[nonempty]
+                gap = prob_pred[nonempty] - prob_true[nonempty]
                 self.gap_bars_ = ax.bar(
                     centers[nonempty],
                     gap,
-                    bottom=accuracy[nonempty],
+                    bottom=prob_true[nonempty],
                     width=widths[nonempty],
                     facecolor="tab:red",
                     edgecolor="tab:red",
@@ -253,17 +367,22 @@ class ReliabilityDisplay:
                 )
         else:
             style = _style({"marker": "s", "linestyle": "-", "label": label}, kwargs)
-            (self.line_,) = ax.plot(confidence[nonempty], accuracy[nonempty], **style)
+            (self.line_,) = ax.plot(prob_pred[nonempty], prob_true[nonempty], **style)
         self.count_texts_ = []
         if show_counts:
             # Inside the foot of each non-empty bin, clear of the bars' tops.
-            for x, n in zip(centers[nonempty], self.counts[nonempty], strict=True):
+            for x, n in zip(centers[nonempty], counts[nonempty], strict=True):
                 text = f"{n:.0f}" if float(n).is_integer() else f"{n:.3g}"
                 self.count_texts_.append(
                     ax.text(x, 0.01, text, ha="center", va="bottom", fontsize="x-small",
-                            rotation=90 if len(self.counts) > 20 else 0)
+                            rotation=90 if len(counts) > 20 else 0)
                 )
-        ax.set(xlim=(0, 1), ylim=(0, 1.05), xlabel="Confidence", ylabel="Accuracy")
+        if self.calibration == "positive_class":
+            which = "" if self.pos_label is None else f" (Positive class: {self.pos_label})"
+            xlabel, ylabel = f"Mean predicted probability{which}", f"Fraction of positives{which}"
+        else:
+            xlabel, ylabel = "Confidence", "Accuracy"
+        ax.set(xlim=(0, 1), ylim=(0, 1.05), xlabel=xlabel, ylabel=ylabel)
         ax.legend(loc="upper left")
         return self
 
@@ -271,9 +390,12 @@ class ReliabilityDisplay:
     def from_predictions(
         cls,
         y_true,
-        y_proba,
+        y_prob,
         *,
         n_bins=15,
+        strategy="uniform",
+        pos_label=None,
+        calibration="auto",
         labels=None,
         sample_weight=None,
         name=None,
@@ -290,14 +412,30 @@ class ReliabilityDisplay:
         ----------
         y_true : array-like of shape (n_samples,)
             True labels.
-        y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
             Predicted probabilities, columns in the sorted order of ``labels``
             (as ``predict_proba`` returns them). A 1-D array is the probability
-            of the second of two classes.
+            of ``pos_label`` in a binary problem (as for scikit-learn's
+            ``CalibrationDisplay``).
         n_bins : int, default=15
-            Number of equal-width confidence bins (003 uses 15, 002 uses 20).
+            Number of bins (003 uses 15, 002 uses 20).
+        strategy : {"uniform", "quantile"}, default="uniform"
+            ``"uniform"``: equal-width bins ``(b/M, (b+1)/M]``; ``"quantile"``:
+            bins at the quantiles of the binned probabilities, each holding about
+            the same number of samples (as
+            :func:`sklearn.calibration.calibration_curve`).
+        pos_label : int, float, bool or str, default=None
+            The positive class: the class whose probability a 1-D ``y_prob``
+            is, and whose curve ``calibration="positive_class"`` draws. Default:
+            the second of two sorted classes (``classes_[1]``); a multiclass
+            positive-class curve needs it.
+        calibration : {"auto", "top_label", "positive_class"}, default="auto"
+            ``"top_label"``: accuracy against confidence (the largest
+            probability); ``"positive_class"``: fraction of ``pos_label``
+            against its predicted probability. ``"auto"``: positive class for
+            a binary problem (as scikit-learn), top label otherwise.
         labels : array-like of shape (n_classes,), default=None
-            The classes of the columns of ``y_proba``; default: the sorted
+            The classes of the columns of ``y_prob``; default: the sorted
             labels of ``y_true``. Pass the classifier's ``classes_`` when
             ``y_true`` may miss a class.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -319,22 +457,29 @@ class ReliabilityDisplay:
         >>> matplotlib.use("Agg")
         >>> from sklt.plotting import ReliabilityDisplay
         >>> y_true = [0, 1, 2, 2]
-        >>> y_proba = [[0.9, 0.05, 0.05], [0.1, 0.6, 0.3], [0.5, 0.2, 0.3], [0, 0.2, 0.8]]
-        >>> disp = ReliabilityDisplay.from_predictions(y_true, y_proba, n_bins=5)
-        >>> disp.accuracy    # bins (0.4, 0.6], (0.6, 0.8] and (0.8, 1] are not empty
+        >>> y_prob = [[0.9, 0.05, 0.05], [0.1, 0.6, 0.3], [0.5, 0.2, 0.3], [0, 0.2, 0.8]]
+        >>> disp = ReliabilityDisplay.from_predictions(y_true, y_prob, n_bins=5)
+        >>> disp.prob_true    # bins (0.4, 0.6], (0.6, 0.8] and (0.8, 1] are not empty
         array([nan, nan, 0.5, 1. , 1. ])
         >>> round(disp.ece, 3)     # (2 * |0.5 - 0.55| + |1 - 0.8| + |1 - 0.9|) / 4
         0.1
-        """
-        from .metrics import expected_calibration_error
 
-        edges, accuracy, confidence, counts = _reliability_bins(
-            y_true, y_proba, n_bins=n_bins, labels=labels, sample_weight=sample_weight
+        A binary problem gets scikit-learn's positive-class curve:
+
+        >>> disp = ReliabilityDisplay.from_predictions(
+        ...     ["no", "yes", "yes", "no"], [0.2, 0.7, 0.9, 0.6], n_bins=2, pos_label="yes")
+        >>> disp.calibration, disp.pos_label
+        ('positive_class', 'yes')
+        >>> disp.prob_true    # fraction of "yes" in (0, 0.5] and (0.5, 1]
+        array([0.        , 0.66666667])
+        """
+        _check_name(name)
+        edges, prob_true, prob_pred, counts, ece, calibration, pos_label = _reliability_bins(
+            y_true, y_prob, n_bins=n_bins, strategy=strategy, pos_label=pos_label,
+            calibration=calibration, labels=labels, sample_weight=sample_weight,
         )
-        ece = expected_calibration_error(
-            y_true, y_proba, n_bins=n_bins, labels=labels, sample_weight=sample_weight
-        )
-        disp = cls(edges, accuracy, confidence, counts, ece, name=name)
+        disp = cls(edges, prob_true, prob_pred, counts, ece, name=name,
+                   calibration=calibration, pos_label=pos_label)
         return disp.plot(
             ax=ax,
             kind=kind,
@@ -352,6 +497,9 @@ class ReliabilityDisplay:
         y,
         *,
         n_bins=15,
+        strategy="uniform",
+        pos_label=None,
+        calibration="auto",
         sample_weight=None,
         name=None,
         ax=None,
@@ -372,7 +520,15 @@ class ReliabilityDisplay:
         y : array-like of shape (n_samples,)
             True labels.
         n_bins : int, default=15
-            Number of equal-width confidence bins.
+            Number of bins.
+        strategy : {"uniform", "quantile"}, default="uniform"
+            Equal-width or equal-mass bins; see :meth:`from_predictions`.
+        pos_label : int, float, bool or str, default=None
+            The positive class (default: ``estimator.classes_[1]`` for a binary
+            problem); see :meth:`from_predictions`.
+        calibration : {"auto", "top_label", "positive_class"}, default="auto"
+            Top-label or positive-class diagram; ``"auto"``: positive class for
+            a binary classifier, top label otherwise.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
         name : str, default=None
@@ -405,12 +561,15 @@ class ReliabilityDisplay:
                 "needs predicted probabilities."
             )
         check_is_fitted(estimator)
-        y_proba = estimator.predict_proba(X)
+        y_prob = estimator.predict_proba(X)
         name = type(estimator).__name__ if name is None else name
         return cls.from_predictions(
             y,
-            y_proba,
+            y_prob,
             n_bins=n_bins,
+            strategy=strategy,
+            pos_label=pos_label,
+            calibration=calibration,
             labels=getattr(estimator, "classes_", None),
             sample_weight=sample_weight,
             name=name,
@@ -864,6 +1023,17 @@ def _from_search_results(search, results, param):
 # --------------------------------------------------------------------------------------
 
 
+def _check_thresholds(many_threshold, few_threshold):
+    """The shot-group thresholds: positive numbers, ``few <= many``."""
+    for label, value in (("many_threshold", many_threshold), ("few_threshold", few_threshold)):
+        if not isinstance(value, Real) or isinstance(value, bool) or not value > 0:
+            raise ValueError(f"{label} must be a positive number; got {value!r}.")
+    if few_threshold > many_threshold:
+        raise ValueError(
+            f"few_threshold ({few_threshold}) must not exceed many_threshold ({many_threshold})."
+        )
+
+
 class ClassAccuracyDisplay:
     """Per-class accuracy against the number of training samples of the class.
 
@@ -929,6 +1099,37 @@ class ClassAccuracyDisplay:
         self.many_threshold = many_threshold
         self.few_threshold = few_threshold
 
+    def _checked_data(self):
+        """``(train_counts, {model: accuracies})`` as float arrays, checked together."""
+        classes = np.asarray(self.classes)
+        if classes.ndim != 1 or len(classes) == 0:
+            raise ValueError(
+                f"classes must be a non-empty 1-D array of labels; got {self.classes!r}."
+            )
+        n_classes = len(classes)
+        counts = _check_1d_numbers(self.train_counts, "train_counts", n_classes)
+        if not np.all(np.isfinite(counts)) or np.any(counts < 0):
+            raise ValueError(
+                f"train_counts must be finite and non-negative; got {self.train_counts!r}."
+            )
+        if not isinstance(self.accuracies, Mapping) or not self.accuracies:
+            raise TypeError(
+                "accuracies must be a non-empty dict {model name: per-class accuracies}; got "
+                f"{type(self.accuracies).__name__}."
+            )
+        accuracies = {}
+        for key, values in self.accuracies.items():
+            acc = _check_1d_numbers(values, f"accuracies[{key!r}]", n_classes)
+            known = acc[~np.isnan(acc)]
+            if np.any((known < 0) | (known > 1)):
+                raise ValueError(
+                    f"accuracies[{key!r}] must hold accuracies in [0, 1] (NaN for a class "
+                    f"without test samples); got {acc}."
+                )
+            accuracies[key] = acc
+        _check_thresholds(self.many_threshold, self.few_threshold)
+        return counts, accuracies
+
     def plot(self, *, ax=None, name=None, bands=True, group_means=True, **kwargs):
         """Draw one line per model.
 
@@ -951,16 +1152,21 @@ class ClassAccuracyDisplay:
         display : ClassAccuracyDisplay
             This object, with ``ax_``, ``figure_``, ``lines_`` and ``bands_``.
         """
-        self.ax_, self.figure_ = _get_ax(ax, "ClassAccuracyDisplay.plot")
-        ax = self.ax_
-        counts = np.asarray(self.train_counts, dtype=float)
-        keys = list(self.accuracies)
+        counts, accuracies = self._checked_data()
+        keys = list(accuracies)
         if name is None:
             names = keys
         else:
             names = [name] if isinstance(name, str) else list(name)
             if len(names) != len(keys):
                 raise ValueError(f"name has {len(names)} entries for {len(keys)} models.")
+            if not all(isinstance(n, str) for n in names):
+                raise TypeError(f"name must be a str or a list of str; got {name!r}.")
+        for label, value in (("bands", bands), ("group_means", group_means)):
+            if not isinstance(value, bool | np.bool_):
+                raise TypeError(f"{label} must be True or False; got {value!r}.")
+        self.ax_, self.figure_ = _get_ax(ax, "ClassAccuracyDisplay.plot")
+        ax = self.ax_
         if np.any(counts <= 0):
             # A log axis cannot show a class never seen in training; put it at 0.5.
             counts = np.where(counts > 0, counts, 0.5)
@@ -989,7 +1195,7 @@ class ClassAccuracyDisplay:
         self.lines_ = {}
         markers = "osD^v<>ph*"
         for i, (key, label) in enumerate(zip(keys, names, strict=True)):
-            acc = np.asarray(self.accuracies[key], dtype=float)
+            acc = accuracies[key]
             style = _style({"marker": markers[i % len(markers)], "markersize": 4,
                             "linewidth": 1, "label": label}, kwargs)
             (line,) = ax.plot(counts, acc, **style)
@@ -1071,34 +1277,28 @@ class ClassAccuracyDisplay:
         {'Classifier': array([1. , 1. , 0.5])}
         """
         _check_matplotlib("ClassAccuracyDisplay.from_predictions")
-        for label, value in (("many_threshold", many_threshold),
-                             ("few_threshold", few_threshold)):
-            if not isinstance(value, Real) or isinstance(value, bool) or not value > 0:
-                raise ValueError(f"{label} must be a positive number; got {value!r}.")
-        if few_threshold > many_threshold:
-            raise ValueError(
-                f"few_threshold ({few_threshold}) must not exceed many_threshold "
-                f"({many_threshold})."
-            )
-        y_true = column_or_1d(y_true)
-        if y_true.shape[0] == 0:
-            raise ValueError("y_true is empty.")
-        predictions = dict(y_pred) if isinstance(y_pred, dict) else {"Classifier": y_pred}
+        _check_thresholds(many_threshold, few_threshold)
+        from ._utils import _check_sample_weight, _per_class_recall, _unique_labels
+        from .metrics import _check_predicted_labels, _train_counts_per_class
+
+        predictions = dict(y_pred) if isinstance(y_pred, Mapping) else {"Classifier": y_pred}
         if not predictions:
             raise ValueError("y_pred is an empty dict: give at least one model's predictions.")
-        from .metrics import _check_sample_weight, _train_counts_per_class
-
-        weight = _check_sample_weight(sample_weight, y_true.shape[0])
-        classes, idx = np.unique(y_true, return_inverse=True)
-        support = np.bincount(idx, weights=weight, minlength=len(classes))
-        accuracies = {}
+        checked = {}
         for key, pred in predictions.items():
-            pred = column_or_1d(pred)
-            check_consistent_length(y_true, pred)
-            hits = np.bincount(idx, weights=weight * (pred == y_true), minlength=len(classes))
-            accuracies[str(key)] = np.divide(
-                hits, support, out=np.full(len(classes), np.nan), where=support > 0
-            )
+            try:
+                y_true_checked, checked[str(key)] = _check_predicted_labels(y_true, pred)
+            except ValueError as exc:
+                if len(predictions) == 1 and not isinstance(y_pred, Mapping):
+                    raise
+                raise ValueError(f"y_pred[{key!r}]: {exc}") from None
+        y_true = y_true_checked
+        weight = _check_sample_weight(sample_weight, y_true.shape[0])
+        classes, idx = _unique_labels(y_true, "y_true", return_inverse=True)
+        accuracies = {
+            key: _per_class_recall(idx, pred == y_true, len(classes), weight)[0]
+            for key, pred in checked.items()
+        }
         counts = _train_counts_per_class(classes, train_counts, y_train, labels)
         order = np.lexsort((np.arange(len(classes)), -counts))
         disp = cls(

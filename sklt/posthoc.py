@@ -11,6 +11,7 @@ function when the model has no probabilities). They share one private base class
 only maps its own parameters onto ``(s, T)``.
 """
 
+import inspect
 import warnings
 from numbers import Real
 
@@ -108,95 +109,376 @@ def _has_scores(self):
     return hasattr(estimator, "predict_proba") or hasattr(estimator, "decision_function")
 
 
-def _resampled_class_counts(estimator, y, classes):
-    """Class counts seen by the final step of an imbalanced-learn pipeline, or None.
+# --------------------------------------------------------------------------------------
+# The training prior of a fitted model: what source_prior="auto" resolves to
+# --------------------------------------------------------------------------------------
+#
+# A classifier fit by weighted maximum likelihood learns posteriors entangled with the
+# class prior of its *weighted* training distribution: for a class c,
+#
+#     p_s(c)  ∝  Σ_{i : y_i = c} w_i,      w_i = sample_weight_i × class_weight[y_i],
+#
+# summed over the samples the final classifier was fit on (after any imbalanced-learn
+# sampler). Every way of rebalancing — class_weight (a dict or "balanced"),
+# sample_weight, samplers, and their combinations — changes one factor of that sum.
+# docs/user_guide/posthoc.rst ("How source_prior='auto' is resolved") states the rule.
 
-    Follows the samplers of a fitted :class:`imblearn.pipeline.Pipeline`: a sampler that
-    records ``sample_indices_`` (random under/over-sampling, Tomek links, edited nearest
-    neighbours, ...) gives the exact resampled labels; otherwise the counts follow its
-    ``sampling_strategy_`` (numbers kept for under-sampling, added for over-sampling).
-    Returns None when ``estimator`` is not a resampling pipeline.
-    """
+# Estimators whose class_weight="balanced" is computed from the *weighted* class
+# frequencies (scikit-learn >= 1.7 passes sample_weight to compute_class_weight); the
+# others (trees, forests, gradient boosting, SGD, ridge, SVC) count samples.
+_WEIGHTED_BALANCED = frozenset({"LogisticRegression", "LogisticRegressionCV", "LinearSVC"})
+
+
+def _balanced_uses_sample_weight(final):
     try:
-        from imblearn.pipeline import Pipeline as ImbPipeline
-    except ImportError:  # pragma: no cover - imbalanced-learn is a core dependency
-        return None
-    if not isinstance(estimator, ImbPipeline):
-        return None
-    samplers = [step for _, step in estimator.steps[:-1] if hasattr(step, "fit_resample")]
-    if not samplers:
-        return None
+        from sklearn.utils.class_weight import compute_class_weight
+
+        supported = "sample_weight" in inspect.signature(compute_class_weight).parameters
+    except (ImportError, TypeError, ValueError):  # pragma: no cover - defensive
+        supported = False
+    return supported and type(final).__name__ in _WEIGHTED_BALANCED
+
+
+def _final_classifier(estimator, fit_params):
+    """Unwrap (nested) pipelines and fitted searches down to the final classifier.
+
+    Returns ``(final, samplers, params)``: the estimator that produces the scores,
+    the imbalanced-learn samplers run before it (in order), and the ``fit``
+    parameters that reached it.
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.metadata_routing import get_routing_for_object
+
+    samplers = []
+    node, params = estimator, dict(fit_params)
+    for _ in range(32):  # nesting depth; a cycle is impossible but stay bounded
+        if isinstance(node, Pipeline):  # imbalanced-learn's Pipeline subclasses it
+            samplers += [step for _, step in node.steps[:-1] if hasattr(step, "fit_resample")]
+            name, last = node.steps[-1]
+            if _routing_enabled():
+                consumed = get_routing_for_object(last).consumes("fit", ["sample_weight"])
+                params = {"sample_weight": params["sample_weight"]} if (
+                    "sample_weight" in params and consumed
+                ) else {}
+            else:
+                prefix = f"{name}__"
+                params = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+            node = last
+        elif hasattr(node, "best_estimator_"):  # a fitted GridSearchCV and the like
+            node = node.best_estimator_
+        else:
+            break
+    return node, samplers, params
+
+
+def _is_over_sampler(sampler):
+    return getattr(sampler, "_sampling_type", None) == "over-sampling"
+
+
+def _resampled_counts(samplers, y, weights, classes):
+    """Class counts and weight sums of the labels the final classifier saw.
+
+    Follows the samplers: one that records ``sample_indices_`` (random under/over-
+    sampling, Tomek links, edited nearest neighbours, ...) gives the exact resampled
+    labels (and weights); otherwise the counts follow its ``sampling_strategy_``
+    (numbers kept for under-sampling, added for over-sampling), and the weights
+    cannot be followed. Returns ``(n, s)``: the number of samples and the sum of
+    their weights per class, or ``(None, None)`` when a sampler cannot be followed
+    (after a warning).
+    """
     y_cur = np.asarray(y)
-    counts = class_counts(y_cur, classes)
+    w_cur = None if weights is None else np.asarray(weights, dtype=np.float64)
     exact = True
+    n = None
     for sampler in samplers:
         indices = getattr(sampler, "sample_indices_", None)
         if exact and indices is not None:
             y_cur = y_cur[indices]
-            counts = class_counts(y_cur, classes)
+            w_cur = None if w_cur is None else w_cur[indices]
             continue
-        exact = False
+        if exact:
+            n = class_counts(y_cur, classes)
+            exact, w_cur = False, None
         strategy = getattr(sampler, "sampling_strategy_", None)
         kind = getattr(sampler, "_sampling_type", None)
         if isinstance(strategy, dict) and kind == "over-sampling":
-            counts = counts + np.array([strategy.get(c, 0) for c in classes], dtype=float)
+            n = n + np.array([strategy.get(c, 0) for c in classes], dtype=float)
         elif isinstance(strategy, dict) and kind == "under-sampling":
-            counts = np.array(
-                [strategy.get(c, n) for c, n in zip(classes, counts, strict=True)], dtype=float
-            )
+            n = np.array([strategy.get(c, m) for c, m in zip(classes, n, strict=True)],
+                         dtype=float)
         else:
             warnings.warn(
                 f"Cannot tell the class counts after {type(sampler).__name__}; "
                 "source_prior='auto' falls back to the class frequencies of y. Pass the "
                 "resampled prior explicitly as source_prior.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
-            return None
-    return counts
+            return None, None
+    if exact:
+        n = class_counts(y_cur, classes)
+        s = n if w_cur is None else class_counts(y_cur, classes, w_cur)
+        return n, s
+    return n, n
 
 
-def _frozen_source_prior(frozen, classes):
-    """The training prior a frozen model reports about itself, or None."""
-    inner = frozen.estimator
-    for attr in ("source_prior_", "class_prior_"):
-        value = getattr(inner, attr, None)
-        if value is not None and np.ndim(value) == 1 and len(value) == len(classes):
-            return np.asarray(value, dtype=np.float64)
-    value = getattr(inner, "class_count_", None)
-    if value is not None and np.ndim(value) == 1 and len(value) == len(classes):
-        return np.asarray(value, dtype=np.float64)
+def _class_weight_vector(final, classes, n, s):
+    """The per-class factor ``class_weight[c]`` the final classifier trained with, or None.
+
+    ``n`` and ``s`` are the class counts and weight sums of the samples it saw
+    (``"balanced"`` is computed from them as scikit-learn does).
+    """
+    try:
+        spec = final.get_params(deep=False).get("class_weight")
+    except Exception:  # noqa: BLE001 - not a scikit-learn estimator
+        spec = getattr(final, "class_weight", None)
+    if spec is None:
+        return None
+    from sklearn.svm import SVC, NuSVC
+
+    if isinstance(final, SVC | NuSVC) and getattr(final, "probability", False):
+        # libsvm's Platt scaling fits the probabilities to the unweighted labels
+        return None
+    if isinstance(spec, list | tuple) and len(spec) == 1:
+        spec = spec[0]
+    if isinstance(spec, str) and spec in ("balanced", "balanced_subsample"):
+        base = s if _balanced_uses_sample_weight(final) else n
+        with np.errstate(divide="ignore"):
+            return np.where(base > 0, base.sum() / (len(classes) * base), 0.0)
+    if isinstance(spec, dict):
+        weights = []
+        for c in classes:
+            value = c.item() if hasattr(c, "item") else c
+            try:  # scikit-learn looks up int(label), else str(label)
+                key = int(value)
+            except (TypeError, ValueError):
+                key = str(value)
+            weights.append(spec.get(key, spec.get(value, 1.0)))
+        try:
+            weights = np.asarray(weights, dtype=np.float64)
+        except (TypeError, ValueError):
+            weights = None
+        if weights is not None and np.all(np.isfinite(weights)) and np.all(weights >= 0):
+            return weights
+    warnings.warn(
+        f"source_prior='auto' cannot interpret class_weight={spec!r} of "
+        f"{type(final).__name__} and ignores it. Pass the training prior explicitly as "
+        "source_prior.",
+        UserWarning,
+        stacklevel=5,
+    )
     return None
 
 
-def _resolve_source_prior(spec, estimator, classes, y, sample_weight):
+def _reported_prior(model, classes):
+    """The prior a fitted model's scores are entangled with, when it says so; else None.
+
+    - an sklt corrector (or CV tuner): its outputs are
+      ``z / T + s (log p_t - log p_s)`` of scores entangled with ``p_s``, so they are
+      entangled with ``p_s^(1/T - s) * p_t^s`` (``p_t`` for ``s = T = 1``);
+    - a model with ``source_prior_`` (sklt's neural nets: the loss's entangled prior);
+    - naive Bayes, discriminant analysis and the like: ``class_prior_``, ``priors_`` or
+      ``exp(class_log_prior_)`` (their ``priors`` / ``fit_prior`` settings included),
+      else ``class_count_``.
+    """
+    n_classes = len(classes)
+
+    def vector(value):
+        if value is None or np.ndim(value) != 1 or len(value) != n_classes:
+            return None
+        value = np.asarray(value, dtype=np.float64)
+        return value if np.all(np.isfinite(value)) and np.all(value >= 0) else None
+
+    if isinstance(model, _BasePriorCorrector) and hasattr(model, "target_prior_"):
+        source, target = vector(model.source_prior_), vector(model.target_prior_)
+        if source is None or target is None:
+            return None
+        strength, temperature = model._strength_temperature()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_prior = (1.0 / temperature - strength) * np.log(source)
+            log_prior = log_prior + (strength * np.log(target) if strength else 0.0)
+        log_prior = np.where(np.isnan(log_prior), -np.inf, log_prior)
+        if not np.any(np.isfinite(log_prior)):
+            return None
+        return np.exp(log_prior - np.max(log_prior))
+    for attr in ("source_prior_", "class_prior_", "priors_"):
+        value = vector(getattr(model, attr, None))
+        if value is not None:
+            return value
+    value = vector(getattr(model, "class_log_prior_", None))
+    if value is not None:
+        return np.exp(value - np.max(value))
+    return vector(getattr(model, "class_count_", None))
+
+
+def _training_prior(estimator, classes, y, sample_weight, fit_params):
+    """Unnormalised training prior of a fitted inner model, and notes about it.
+
+    Returns ``(mass, notes)``: the prior the final classifier reports
+    (:func:`_reported_prior`), else ``mass[c] = Σ_{i: y_i = c} w_i`` over the samples
+    it was fit on, ``w_i = sample_weight_i × class_weight[y_i]``; ``notes`` holds
+    ``over_sampled`` (the mass was read through an over-sampler).
+    """
+    notes = {"over_sampled": False}
+    if isinstance(estimator, FrozenEstimator):
+        final, samplers, _ = _final_classifier(estimator.estimator, {})
+        for model in (estimator.estimator, final):
+            reported = _reported_prior(model, classes)
+            if reported is not None:
+                return reported, notes
+        n = s = class_counts(y, classes)
+        if sample_weight is not None:
+            s = class_counts(y, classes, sample_weight)
+        factor = _class_weight_vector(final, classes, n, s)
+        spec = getattr(final, "class_weight", None)
+        if isinstance(spec, str) and spec.startswith("balanced") and factor is not None:
+            # balanced on whatever data it was trained on: a uniform training prior
+            return np.ones(len(classes)), notes
+        warnings.warn(
+            "source_prior='auto' with a FrozenEstimator uses the class frequencies of the "
+            "y passed to fit, which may differ from the data the model was trained on"
+            + (" (and cannot follow the samplers of its pipeline)" if samplers else "")
+            + ". Pass the training prior explicitly as source_prior.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return s if factor is None else s * factor, notes
+    final, samplers, params = _final_classifier(estimator, fit_params)
+    reported = _reported_prior(final, classes)
+    if reported is not None:
+        return reported, notes
+    weights = params.get("sample_weight")
+    if weights is not None and np.ndim(weights) != 1:
+        weights = None
+    n, s = _resampled_counts(samplers, y, weights, classes)
+    if n is None:  # a sampler that cannot be followed: the class frequencies of y
+        n = class_counts(y, classes)
+        s = n if weights is None else class_counts(y, classes, weights)
+        samplers = []
+    notes["over_sampled"] = any(_is_over_sampler(sampler) for sampler in samplers)
+    factor = _class_weight_vector(final, classes, n, s)
+    return (s if factor is None else s * factor), notes
+
+
+def _resolve_source_prior(spec, estimator, classes, y, sample_weight, fit_params=None):
     """Resolve a ``source_prior`` specification for a fitted inner model.
 
-    ``"auto"``: the prior a frozen model reports about itself (``source_prior_``,
-    ``class_prior_``, ``class_count_``), else the class counts after the samplers
-    of an imbalanced-learn pipeline, else the (weighted) class frequencies of ``y``
-    — with a warning for a frozen model, whose training data ``y`` may not be.
-    Every entry must be positive: the correction divides by it.
+    ``"auto"``: the prior of the weighted training distribution of the model's final
+    classifier (see :func:`_training_prior`): ``p_s(c) ∝ Σ_{i: y_i = c} w_i`` with
+    ``w_i = sample_weight_i × class_weight[y_i]`` over the samples it was fit on,
+    following pipelines, imbalanced-learn samplers and ``class_weight`` (a dict,
+    ``"balanced"``). A model that reports the prior its scores are entangled with
+    (:func:`_reported_prior`: sklt's correctors and nets, naive Bayes) is taken at
+    its word. A frozen model that does not report one gets the class frequencies
+    of ``y`` — with a warning, since its training data may differ.
+
+    ``fit_params`` are the parameters that reached the inner ``fit`` (where the
+    sample weights the model saw are found, also as ``<step>__sample_weight`` of a
+    pipeline); ``None`` means that ``sample_weight`` reached it. Every entry must be
+    positive: the correction divides by it.
     """
+    return _resolve_source_prior_and_notes(
+        spec, estimator, classes, y, sample_weight, fit_params
+    )[0]
+
+
+def _resolve_source_prior_and_notes(spec, estimator, classes, y, sample_weight, fit_params):
     if not (isinstance(spec, str) and spec == "auto"):
-        return check_prior(spec, classes, name="source_prior", allow_zero=False)
-    if isinstance(estimator, FrozenEstimator):
-        counts = _frozen_source_prior(estimator, classes)
-        if counts is None:
-            warnings.warn(
-                "source_prior='auto' with a FrozenEstimator uses the class frequencies of the "
-                "y passed to fit, which may differ from the data the model was trained on. "
-                "Pass the training prior explicitly as source_prior.",
-                UserWarning,
-                stacklevel=4,
-            )
-    else:
-        counts = _resampled_class_counts(estimator, y, classes)
-    if counts is not None:
-        return check_prior(counts, classes, name="source_prior", allow_zero=False)
-    return check_prior(
-        "auto", classes, name="source_prior", y=y, sample_weight=sample_weight, allow_zero=False
-    )
+        return check_prior(spec, classes, name="source_prior", allow_zero=False), {}
+    if fit_params is None:
+        fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+    mass, notes = _training_prior(estimator, classes, y, sample_weight, fit_params)
+    return check_prior(mass, classes, name="source_prior", allow_zero=False), notes
+
+
+# --------------------------------------------------------------------------------------
+# Traps: configurations that silently undo or skip the correction
+# --------------------------------------------------------------------------------------
+
+# Modules of scikit-learn meta-estimators that re-fit a classifier's outputs to the
+# training labels: a corrector fit inside them has its correction undone.
+_RECALIBRATING_MODULES = {
+    "sklearn.calibration": "CalibratedClassifierCV",
+    "sklearn.ensemble._stacking": "StackingClassifier",
+}
+
+
+def _enclosing_recalibrator(corrector, max_depth=60):
+    """Name of a scikit-learn meta-estimator fitting ``corrector`` for its outputs, or None.
+
+    Whether the fit is called from :class:`~sklearn.calibration.CalibratedClassifierCV`
+    or as a base estimator of :class:`~sklearn.ensemble.StackingClassifier` (not as its
+    final estimator) cannot be observed through any API; the call stack shows it when
+    the fit runs in this thread (always for CalibratedClassifierCV, whose workers run
+    its own module's function; for StackingClassifier with ``n_jobs=None``).
+    """
+    frame = inspect.currentframe()
+    try:
+        depth = 0
+        while frame is not None and depth < max_depth:
+            module = frame.f_globals.get("__name__")
+            if module in _RECALIBRATING_MODULES:
+                owner = frame.f_locals.get("self")
+                if getattr(owner, "final_estimator_", None) is corrector:
+                    return None  # the final estimator of a stack: the right place
+                return _RECALIBRATING_MODULES[module]
+            frame = frame.f_back
+            depth += 1
+        return None
+    except Exception:  # noqa: BLE001 - a best-effort check must never break fit
+        return None
+    finally:
+        del frame
+
+
+def _warn_about_traps(corrector, notes):
+    """Warn about fitted configurations that silently undo or skip the correction."""
+    name = type(corrector).__name__
+    _, temperature = corrector._strength_temperature()
+    auto_target = isinstance(corrector.target_prior, str) and corrector.target_prior == "auto"
+    auto_source = isinstance(corrector.source_prior, str) and corrector.source_prior == "auto"
+    same = np.allclose(corrector.source_prior_, corrector.target_prior_, rtol=1e-9, atol=0)
+    if auto_target and auto_source and same and temperature == 1:
+        warnings.warn(
+            f"{name}: source_prior_ equals target_prior_, so the correction does nothing "
+            "(the predictions are the inner model's). target_prior='auto' is the class "
+            "frequencies of the y given to fit; after a sampler in an imbalanced-learn "
+            "pipeline that y is resampled, and 'auto' is the resampled prior. Put the sampler "
+            "inside the corrector, PriorShiftClassifier(make_pipeline(sampler, model), "
+            "target_prior='auto'), or pass the original class frequencies as target_prior.",
+            UserWarning,
+            stacklevel=4,
+        )
+    if notes.get("over_sampled") and not same:
+        warnings.warn(
+            f"{name} corrects a model fit on over-sampled data from the over-sampled prior. "
+            "Over-sampling repeats or interpolates samples, so flexible models (trees, "
+            "forests, boosting, nearest neighbours) memorise them and their posteriors are "
+            "not those of the resampled distribution: the correction may make calibration "
+            "and log-loss worse. Prefer under-sampling or class_weight with a correction, "
+            "and check the corrected model on held-out data.",
+            UserWarning,
+            stacklevel=4,
+        )
+    enclosing = _enclosing_recalibrator(corrector)
+    if enclosing == "CalibratedClassifierCV":
+        warnings.warn(
+            f"{name} is being fit inside CalibratedClassifierCV, which re-calibrates its "
+            "outputs to the class frequencies of the training data and so undoes the prior "
+            f"correction. Calibrate the inner model instead: {name}(CalibratedClassifierCV"
+            "(model)).",
+            UserWarning,
+            stacklevel=4,
+        )
+    elif enclosing == "StackingClassifier":
+        warnings.warn(
+            f"{name} is being fit as a base estimator of StackingClassifier, whose final "
+            "estimator is fit on the training labels and learns their prior back from the "
+            f"corrected outputs. Correct the stack instead, {name}(StackingClassifier(...)), "
+            f"or make the final estimator the corrector: final_estimator={name}().",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -265,8 +547,10 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                     inner_params["sample_weight"] = sample_weight
                 else:
                     warnings.warn(
-                        f"{type(estimator).__name__}.fit does not accept sample_weight; the "
-                        "weights are used only for the 'auto' priors.",
+                        f"{type(estimator).__name__}.fit does not accept sample_weight: the "
+                        "model is fit without the weights, and they are used only for "
+                        "target_prior='auto'. To weight a pipeline's step, pass "
+                        "<step>__sample_weight=... to fit (or enable metadata routing).",
                         UserWarning,
                         stacklevel=2,
                     )
@@ -288,12 +572,13 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             if hasattr(self.estimator_, attr):
                 setattr(self, attr, getattr(self.estimator_, attr))
 
-        self.source_prior_ = _resolve_source_prior(
-            self.source_prior, self.estimator_, classes, y, sample_weight
+        self.source_prior_, notes = _resolve_source_prior_and_notes(
+            self.source_prior, self.estimator_, classes, y, sample_weight, inner_params
         )
         self.target_prior_ = check_prior(
             self.target_prior, classes, name="target_prior", y=y, sample_weight=sample_weight
         )
+        _warn_about_traps(self, notes)
         return self
 
     def _adjusted(self, X, output):
@@ -435,15 +720,20 @@ class LogitAdjuster(_BasePriorCorrector):
         Adjustment strength, ``tau >= 0``; 0 gives the inner model unchanged.
     source_prior : {"auto", "uniform"}, array-like of shape (n_classes,) or dict, default="auto"
         Prior the inner model's posteriors are entangled with. ``"auto"``: the
-        (``sample_weight``-weighted) class frequencies of the labels the inner
-        model was fit on, following imbalanced-learn samplers inside the inner
+        class prior of the model's weighted training distribution,
+        ``p_s(c) ∝ Σ_{i: y_i = c} sample_weight_i × class_weight[c]`` over the
+        samples its final classifier was fit on — following ``class_weight``
+        (a dict or ``"balanced"``, also on the last step of a pipeline),
+        ``sample_weight`` and imbalanced-learn samplers inside the inner
         pipeline; for a frozen model, its ``source_prior_``/``class_prior_`` if
-        it has one, else the frequencies of ``y`` with a warning. Every entry
-        must be positive.
+        it has one, else the frequencies of ``y`` with a warning. The rule in
+        full: :ref:`source-prior-auto`. Every entry must be positive.
     target_prior : {"uniform", "auto"}, array-like of shape (n_classes,) or dict, default="uniform"
         Prior to predict under. ``"uniform"`` minimises the balanced error;
         ``"auto"`` is the class frequencies of the ``y`` given to ``fit`` (use it
-        to correct a model fit on resampled data back to the original prior).
+        to correct a model fit with class weights or on resampled data back to
+        the original prior; after a sampler in an imbalanced-learn pipeline it
+        is the *resampled* prior: see :ref:`posthoc-pitfalls`).
 
     Attributes
     ----------
@@ -531,8 +821,10 @@ class PriorShiftClassifier(_BasePriorCorrector):
         Likelihood flattening (000 eq. 9): the log-posteriors are divided by
         ``T > 0`` before rebalancing; ``T > 1`` flattens (``delta = 1/T``).
     source_prior : {"auto", "uniform"}, array-like of shape (n_classes,) or dict, default="auto"
-        Prior the inner posteriors are entangled with; see
-        :class:`LogitAdjuster`. Every entry must be positive.
+        Prior the inner posteriors are entangled with; ``"auto"`` follows
+        ``class_weight``, ``sample_weight`` and samplers (see
+        :class:`LogitAdjuster` and :ref:`source-prior-auto`). Every entry must
+        be positive.
     target_prior : {"uniform", "auto"}, array-like of shape (n_classes,) or dict, default="uniform"
         Prior to predict under: uniform, the class frequencies of the ``y``
         given to ``fit`` (``"auto"``), weights in ``classes_`` order, or a dict

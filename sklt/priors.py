@@ -15,6 +15,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ._utils import _encode
+
 __all__ = [
     "check_prior",
     "class_counts",
@@ -56,21 +58,14 @@ def class_counts(y, classes, sample_weight=None):
     classes = np.asarray(classes)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D, got an array of shape {y.shape}.")
-    idx = np.searchsorted(classes, y)
-    idx_clipped = np.clip(idx, 0, len(classes) - 1)
-    unknown = classes[idx_clipped] != y
-    if np.any(unknown):
-        raise ValueError(
-            f"y contains labels {_format_classes(np.unique(y[unknown]))} that are not in "
-            f"classes {_format_classes(classes)}."
-        )
+    idx = _encode(y, classes, name="y", classes_name="classes")
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
         if sample_weight.shape != y.shape:
             raise ValueError(
                 f"sample_weight has shape {sample_weight.shape} but y has shape {y.shape}."
             )
-    return np.bincount(idx_clipped, weights=sample_weight, minlength=len(classes)).astype(
+    return np.bincount(idx, weights=sample_weight, minlength=len(classes)).astype(
         np.float64
     )
 

@@ -350,7 +350,9 @@ def test_metadata_routing_sends_sample_weight_to_requesting_modalities():
     weighted = LogisticRegression().fit(scaled, y, sample_weight=w)
     np.testing.assert_allclose(clf.estimators_[0][-1].coef_, weighted.coef_, rtol=1e-5)
     np.testing.assert_allclose(clf.estimators_[1].coef_, LogisticRegression().fit(X, y).coef_)
-    np.testing.assert_allclose(clf.source_prior_[1], class_frequencies(y, [0, 1, 2], w))
+    # the prior a modality was trained with: weighted where the weights reached its classifier
+    np.testing.assert_allclose(clf.source_prior_[0], class_frequencies(y, [0, 1, 2], w))
+    np.testing.assert_allclose(clf.source_prior_[1], class_frequencies(y, [0, 1, 2]))
 
 
 def test_explicit_source_prior_is_shared():

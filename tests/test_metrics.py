@@ -38,7 +38,6 @@ from sklt.metrics import (
 )
 
 SKLT_SCORERS = [
-    "balanced_error",
     "neg_balanced_error",
     "geometric_mean",
     "neg_expected_calibration_error",
@@ -489,7 +488,6 @@ def fitted():
     "name, metric, method",
     [
         ("neg_balanced_error", balanced_error, "predict"),
-        ("balanced_error", balanced_error, "predict"),
         ("neg_expected_calibration_error", expected_calibration_error, "predict_proba"),
         ("neg_classwise_calibration_error", classwise_calibration_error, "predict_proba"),
         ("neg_maximum_calibration_error", maximum_calibration_error, "predict_proba"),
@@ -573,7 +571,8 @@ def test_binary_string_labels_calibration_scorer():
     clf = LogisticRegression().fit(X, y)
     expected = -expected_calibration_error(y, clf.predict_proba(X))
     assert get_scorer("neg_expected_calibration_error")(clf, X, y) == pytest.approx(expected)
-    scores = cross_val_score(LogisticRegression(), X, y, cv=3, scoring=get_scorer("balanced_error"))
+    scores = cross_val_score(LogisticRegression(), X, y, cv=3,
+                             scoring=get_scorer("neg_balanced_error"))
     assert np.all((scores <= 0) & (scores >= -1))
 
 
@@ -831,19 +830,19 @@ def test_sklt_scorers_tune_a_prior_shift_classifier():
         n_samples=300, n_classes=3, n_informative=3, weights=[0.8, 0.15, 0.05], random_state=0
     )
     scoring = {
-        "balanced_error": get_scorer("balanced_error"),
+        "neg_balanced_error": get_scorer("neg_balanced_error"),
         "ece": get_scorer("neg_expected_calibration_error"),
     }
     search = GridSearchCV(
         PriorShiftClassifier(LogisticRegression()),
         {"lam": [0.0, 1.0]},
         scoring=scoring,
-        refit="balanced_error",
+        refit="neg_balanced_error",
         cv=3,
         error_score="raise",
     ).fit(X, y)
     assert search.best_params_["lam"] in (0.0, 1.0)
     assert np.all(np.isfinite(search.cv_results_["mean_test_ece"]))
     # correcting to a uniform prior lowers the balanced error on this long-tailed data
-    scores = search.cv_results_["mean_test_balanced_error"]
+    scores = search.cv_results_["mean_test_neg_balanced_error"]
     assert scores[1] > scores[0]

@@ -691,3 +691,18 @@ def test_probabilities_are_float64_and_log_proba_is_their_log():
     assert np.all(proba > 0) and log_proba.min() < -700
     np.testing.assert_allclose(np.log(proba), log_proba)
     np.testing.assert_array_equal(net.classes_[proba.argmax(1)], net.predict(X))
+
+
+def test_sample_weight_is_routed_by_scikit_learn_metadata_routing():
+    import sklearn
+    from sklearn.model_selection import cross_validate
+
+    X, y = _data(n=60)
+    w = np.where(y == "a", 0.2, 3.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        net = _net(max_epochs=3).set_fit_request(sample_weight=True)
+        net.set_score_request(sample_weight=False)
+        routed = cross_validate(net, X, y, params={"sample_weight": w}, cv=2,
+                                return_estimator=True)
+    counts = [est.class_counts_ for est in routed["estimator"]]
+    assert all(c[0] < c[1] for c in counts)  # the weighted counts: 0.2 * 21 < 3 * 6

@@ -97,8 +97,8 @@ def test_reliability_bins_match_direct_computation(n_bins):
     y = rng.integers(0, 5, size=300)
     disp = ReliabilityDisplay.from_predictions(y, proba, n_bins=n_bins)
     acc, conf, count, ece = _direct_bins(y, proba, n_bins)
-    np.testing.assert_allclose(disp.accuracy, acc, equal_nan=True)
-    np.testing.assert_allclose(disp.confidence, conf, equal_nan=True)
+    np.testing.assert_allclose(disp.prob_true, acc, equal_nan=True)
+    np.testing.assert_allclose(disp.prob_pred, conf, equal_nan=True)
     np.testing.assert_array_equal(disp.counts, count)
     assert disp.ece == pytest.approx(ece)
     np.testing.assert_allclose(disp.bin_edges, np.linspace(0, 1, n_bins + 1))
@@ -107,10 +107,11 @@ def test_reliability_bins_match_direct_computation(n_bins):
 def test_reliability_confidence_on_a_bin_edge_goes_to_the_lower_bin():
     # 0.6 = 3/5 is the right edge of (0.4, 0.6], 0.8 = 4/5 the right edge of (0.6, 0.8]
     proba = np.array([[0.6, 0.4], [0.2, 0.8], [0.5, 0.5]])
-    disp = ReliabilityDisplay.from_predictions([0, 1, 1], proba, n_bins=5)
+    disp = ReliabilityDisplay.from_predictions([0, 1, 1], proba, n_bins=5,
+                                               calibration="top_label")
     np.testing.assert_array_equal(disp.counts, [0, 0, 2, 1, 0])
     # the tie [0.5, 0.5] predicts the first class, as argmax does
-    assert disp.accuracy[2] == 0.5
+    assert disp.prob_true[2] == 0.5
 
 
 def test_reliability_ece_matches_sklt_metrics():
@@ -134,7 +135,7 @@ def test_reliability_integer_weights_equal_repeated_rows():
     repeated = ReliabilityDisplay.from_predictions(
         np.repeat(y, w), np.repeat(proba, w, axis=0), n_bins=8
     )
-    np.testing.assert_allclose(weighted.accuracy, repeated.accuracy, equal_nan=True)
+    np.testing.assert_allclose(weighted.prob_true, repeated.prob_true, equal_nan=True)
     np.testing.assert_allclose(weighted.counts, repeated.counts)
     assert weighted.ece == pytest.approx(repeated.ece)
 
@@ -147,15 +148,15 @@ def test_reliability_from_estimator_equals_from_predictions_with_string_labels(l
     ref = ReliabilityDisplay.from_predictions(
         names[y_test], clf.predict_proba(X_test), labels=clf.classes_, n_bins=10
     )
-    np.testing.assert_array_equal(disp.accuracy, ref.accuracy)
+    np.testing.assert_array_equal(disp.prob_true, ref.prob_true)
     assert disp.ece == ref.ece
     assert disp.name == "LogitAdjuster"
     # The plotted bars are the non-empty bins' accuracies, the gaps reach the confidence.
     filled = disp.counts > 0
     heights = [bar.get_height() for bar in disp.bars_]
-    np.testing.assert_allclose(heights, disp.accuracy[filled])
+    np.testing.assert_allclose(heights, disp.prob_true[filled])
     tops = [bar.get_y() + bar.get_height() for bar in disp.gap_bars_]
-    np.testing.assert_allclose(tops, disp.confidence[filled])
+    np.testing.assert_allclose(tops, disp.prob_pred[filled])
     labels = disp.ax_.get_legend_handles_labels()[1]
     assert f"LogitAdjuster (ECE = {100 * disp.ece:.2f}%)" in labels
     assert disp.figure_ is disp.ax_.figure
@@ -171,8 +172,8 @@ def test_reliability_line_kind_overlays_models_on_one_axes():
                                             kind="line", name="b")
     assert a.ax_ is b.ax_ is ax
     filled = a.counts > 0
-    np.testing.assert_allclose(a.line_.get_xdata(), a.confidence[filled])
-    np.testing.assert_allclose(a.line_.get_ydata(), a.accuracy[filled])
+    np.testing.assert_allclose(a.line_.get_xdata(), a.prob_pred[filled])
+    np.testing.assert_allclose(a.line_.get_ydata(), a.prob_true[filled])
     assert len(a.count_texts_) == filled.sum()
     assert [t.get_text() for t in a.count_texts_] == [f"{n:.0f}" for n in a.counts[filled]]
     labels = ax.get_legend_handles_labels()[1]
@@ -183,9 +184,12 @@ def test_reliability_line_kind_overlays_models_on_one_axes():
 def test_reliability_binary_1d_probabilities():
     y = np.array([0, 1, 1, 0])
     p1 = np.array([0.1, 0.8, 0.4, 0.3])
-    one_d = ReliabilityDisplay.from_predictions(y, p1, n_bins=4)
-    two_d = ReliabilityDisplay.from_predictions(y, np.column_stack([1 - p1, p1]), n_bins=4)
-    np.testing.assert_array_equal(one_d.accuracy, two_d.accuracy)
+    for calibration in ("auto", "top_label", "positive_class"):
+        one_d = ReliabilityDisplay.from_predictions(y, p1, n_bins=4, calibration=calibration)
+        two_d = ReliabilityDisplay.from_predictions(y, np.column_stack([1 - p1, p1]), n_bins=4,
+                                                    calibration=calibration)
+        np.testing.assert_array_equal(one_d.prob_true, two_d.prob_true)
+        assert one_d.ece == two_d.ece
 
 
 @pytest.mark.parametrize(
@@ -193,15 +197,15 @@ def test_reliability_binary_1d_probabilities():
     [
         ({"n_bins": 0}, "n_bins must be a positive integer"),
         ({"n_bins": 2.5}, "n_bins must be a positive integer"),
-        ({"y_proba": [[0.5, 0.5]] * 3}, "y_true has 4 samples but y_proba has 3"),
-        ({"y_proba": [[1.5, -0.5, 0]] * 4}, r"probabilities in \[0, 1\]"),
-        ({"y_proba": [[0.5, 0.5]] * 4}, "2 columns but there are 3 classes"),
+        ({"y_prob": [[0.5, 0.5]] * 3}, "y_true has 4 samples but y_prob has 3"),
+        ({"y_prob": [[1.5, -0.5, 0]] * 4}, r"probabilities in \[0, 1\]"),
+        ({"y_prob": [[0.5, 0.5]] * 4}, "2 columns but there are 3 classes"),
         ({"kind": "pie"}, "kind must be 'bar' or 'line'"),
         ({"sample_weight": [1, 1]}, r"sample_weight has shape \(2,\)"),
     ],
 )
 def test_reliability_bad_input(kwargs, match):
-    args = {"y_true": [0, 1, 2, 2], "y_proba": np.full((4, 3), 1 / 3)}
+    args = {"y_true": [0, 1, 2, 2], "y_prob": np.full((4, 3), 1 / 3)}
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         ReliabilityDisplay.from_predictions(**args)
@@ -527,7 +531,7 @@ def test_class_accuracy_bad_input(kwargs, match):
 
 
 def test_class_accuracy_inconsistent_lengths():
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+    with pytest.raises(ValueError, match="y_true has 3 samples but y_pred has 2"):
         ClassAccuracyDisplay.from_predictions([0, 1, 1], [0, 1], y_train=[0, 1])
 
 

@@ -40,7 +40,7 @@ X, y = _long_tailed()
 # --------------------------------------------------------------------------- sklearn contract
 @parametrize_with_checks(
     [LogitAdjuster(), PriorShiftClassifier(lam=0.7, temperature=1.3),
-     PriorShiftClassifier(target_prior="auto")]
+     PriorShiftClassifier(LogisticRegression(class_weight="balanced"), target_prior="auto")]
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
@@ -234,16 +234,18 @@ def test_sample_weight_acts_like_repetition():
                                atol=1e-5)
 
 
-def test_sample_weight_for_model_without_it_warns_and_sets_prior():
+def test_sample_weight_for_model_without_it_warns_and_weights_only_the_target_prior():
     class NoWeights(LogisticRegression):
         def fit(self, X, y):
             return super().fit(X, y)
 
     sw = np.where(y == 0, 1.0, 3.0)
     with pytest.warns(UserWarning, match="does not accept sample_weight"):
-        clf = LogitAdjuster(NoWeights()).fit(X, y, sample_weight=sw)
+        clf = PriorShiftClassifier(NoWeights(), target_prior="auto").fit(X, y, sample_weight=sw)
+    # the model never saw the weights: its posteriors follow the unweighted frequencies
+    np.testing.assert_allclose(clf.source_prior_, np.bincount(y) / len(y))
     counts = np.bincount(y, weights=sw)
-    np.testing.assert_allclose(clf.source_prior_, counts / counts.sum())
+    np.testing.assert_allclose(clf.target_prior_, counts / counts.sum())
 
 
 def test_metadata_routing_sends_sample_weight_to_inner_fit():

@@ -9,6 +9,9 @@ import torch
 
 F32_MAX = float(np.finfo(np.float32).max)
 F32_TINY = float(np.finfo(np.float32).tiny)
+#: Largest weight of a loss term (LADE's alpha and lam, the estimated-offset lambdas):
+#: the papers use values below 1; beyond 1e6 float32 losses overflow on ordinary logits.
+MAX_LOSS_WEIGHT = 1e6
 #: Probabilities below the smallest normal float64 are reported as it (log: about -708.4).
 LOG_TINY64 = math.log(np.finfo(np.float64).tiny)
 

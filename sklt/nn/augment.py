@@ -132,6 +132,8 @@ class _BaseMix(BaseEstimator):
                 "class_counts gives a zero count to a class present in the batch; pass the "
                 "training class counts."
             )
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be None or a numpy.random.Generator; got {rng!r}.")
         rng = self._rng() if rng is None else rng
         return self._sample(y, counts, rng)
 

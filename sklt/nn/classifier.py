@@ -17,6 +17,7 @@ from skorch.callbacks.scoring import ScoringBase
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_numpy, to_tensor
 
+from sklt._utils import _encode
 from sklt.adjust import adjust_logits
 from sklt.nn._validation import (
     F32_MAX,
@@ -122,12 +123,18 @@ class LongTailClassifier(NeuralNetClassifier):
     criterion : str, LongTailLoss class or torch.nn.Module, default="cross_entropy"
         ``"cross_entropy"``, ``"logit_adjusted"``, ``"balanced_softmax"``,
         ``"bayias"``, ``"lade"``, ``"ldam"``, ``"focal"``, ``"class_balanced"``
-        or ``"estimated_offset"`` (with ``module=EstimatedOffsetHead``, see
-        :mod:`sklt.nn.offset`), or a class. sklt loss classes receive
-        ``class_counts`` (counted from ``y`` at fit); hyperparameters go in
-        ``criterion__*`` (``criterion__tau``, ``criterion__gamma``, ...) and are
-        validated at fit. A hyperparameter of another sklt loss is ignored
-        (so one grid can span several losses); an unknown name is an error.
+        or ``"estimated_offset"`` (the module is then wrapped in an
+        :class:`~sklt.nn.EstimatedOffsetHead` unless it is one: the head
+        replaces the last linear layer of an :class:`~sklt.nn.MLP` or
+        :class:`~sklt.nn.CNN1d` and takes any other module's output as its
+        features, see :mod:`sklt.nn.offset`), or a class. sklt loss classes
+        receive ``class_counts`` (counted from ``y`` at fit, weighted by
+        ``sample_weight``); hyperparameters go in ``criterion__*``
+        (``criterion__tau``, ``criterion__gamma``, ``criterion__form``, ...) and
+        are validated at fit. A hyperparameter of another sklt loss is ignored
+        (so one grid can span several losses); an unknown name is an error. A
+        dict ``criterion__target_prior={label: weight}`` (Bayias) is mapped onto
+        the classes.
     target_prior : None, "uniform", array-like of shape (n_classes,) or dict, default=None
         Prior to predict under. ``None``: the logits as trained. Otherwise
         ``log p_t - log(entangled prior of the loss)`` is added to the logits at
@@ -141,9 +148,11 @@ class LongTailClassifier(NeuralNetClassifier):
         ``partial_fit`` calls) and returns ``None`` (no mixing) or
         ``(X_mixed, Y_soft)`` with ``Y_soft`` an ``(N, K)`` float tensor of
         soft targets, given to the criterion instead of the labels. Used in
-        training steps only. Its parameters are reachable as
-        ``augmentation__*`` (``set_params``, ``GridSearchCV``); a copy is used,
-        as ``augmentation_``.
+        training steps only. With ``fit(..., sample_weight=w)`` it is also given
+        ``sample_weight`` (the batch's weights) and must return the mixed
+        samples' weights as a third element (sklt's augmentations do). Its
+        parameters are reachable as ``augmentation__*`` (``set_params``,
+        ``GridSearchCV``); a copy is used, as ``augmentation_``.
     optimizer : torch optimizer class, default=torch.optim.Adam
     lr : float, default=0.01
     max_epochs : int, default=20
@@ -152,7 +161,11 @@ class LongTailClassifier(NeuralNetClassifier):
         No internal validation split by default: skorch's stratified
         ``ValidSplit(5)`` fails when a class has fewer than 5 samples, which is
         common in long-tailed data. Pass e.g. ``skorch.dataset.ValidSplit(0.1)``
-        to get ``valid_loss`` and ``valid_acc``.
+        to get ``valid_loss`` and ``valid_acc``. Callbacks that read validation
+        scores (``EarlyStopping()``, whose default monitor is ``valid_loss``,
+        ``Checkpoint()``, ``EpochScoring(...)`` on the validation set) raise a
+        ``ValueError`` at fit without a split, saying so; scoring callbacks
+        compare ``predict`` with the original labels.
     verbose : int, default=0
     classes : array-like or None, default=None
         The class labels; ``None`` infers them from ``y``. Classes absent from
@@ -166,15 +179,21 @@ class LongTailClassifier(NeuralNetClassifier):
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... (skorch's ``device``).
     **kwargs
         Every other :class:`skorch.NeuralNet` parameter (``callbacks``,
-        ``iterator_train__*``, ``optimizer__*``, ...). ``iterator_train__shuffle``
-        defaults to True.
+        ``iterator_train__*``, ``optimizer__*``, ``warm_start``, ...).
+        ``iterator_train__shuffle`` defaults to True. ``predict_nonlinearity``
+        must stay ``"auto"`` (anything else is a ``ValueError``):
+        :meth:`predict_proba` is always the softmax of the adjusted logits. With
+        ``warm_start=True``, ``fit`` continues training the network on data
+        with the same classes and sample shape (a change is a ``ValueError``)
+        and the loss follows the new class counts.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     class_counts_ : ndarray of shape (n_classes,)
-        Training samples per class (of the ``y`` given to ``fit``).
+        Training samples per class (of the ``y`` given to ``fit``; the sums of
+        the sample weights per class when ``sample_weight`` is given).
     source_prior_ : ndarray of shape (n_classes,)
         The prior that :meth:`predict_proba`'s posteriors are entangled with:
         the loss's entangled prior (class frequencies for cross-entropy, focal
@@ -192,12 +211,19 @@ class LongTailClassifier(NeuralNetClassifier):
     Notes
     -----
     ``predict_proba`` is the softmax of the (adjusted) logits whatever the loss
-    (skorch's ``predict_nonlinearity`` is not used); LDAM's logit scale is
-    applied. Inputs are numeric arrays (float64 is cast to float32); ``X`` and
-    ``y`` are validated with scikit-learn's helpers (NaN is an error).
-    Models save and load with pickle and skorch's ``save_params`` /
-    ``load_params`` (initialize the new net with ``classes`` and the module
-    size arguments, e.g. ``module__input_dim``, before loading).
+    (skorch's ``predict_nonlinearity`` stays ``"auto"``); LDAM's logit scale is
+    applied. ``predict_proba`` and ``predict_log_proba`` are float64 (computed
+    from the network's float32 logits), floored at 2.2e-308 and ``log`` of it,
+    so that they are finite and ``predict_log_proba = log(predict_proba)``;
+    ``predict`` is their argmax. Inputs are numeric arrays (float64 is cast to
+    float32: values beyond float32's range are an error); ``X`` and ``y`` are
+    validated with scikit-learn's helpers (NaN is an error). A training loss or
+    network weights that become NaN or infinite (divergence) raise a
+    ``ValueError``. Models save and load with pickle and skorch's
+    ``save_params`` / ``load_params``, also with ``use_safetensors=True``
+    (``pip install "sklt[nn]"`` installs safetensors; initialize the new net
+    with ``classes`` and the module size arguments, e.g.
+    ``module__input_dim``, before loading).
 
     Examples
     --------
@@ -214,6 +240,9 @@ class LongTailClassifier(NeuralNetClassifier):
     array([90., 10.])
     >>> net.predict_proba(X[:1]).shape
     (1, 2)
+    >>> w = np.where(y == "rare", 9.0, 1.0)  # per-sample weights
+    >>> net.fit(X, y, sample_weight=w).class_counts_
+    array([90., 90.])
     """
 
     prefixes_ = NeuralNetClassifier.prefixes_ + ["augmentation"]
@@ -354,6 +383,11 @@ class LongTailClassifier(NeuralNetClassifier):
             if classes is None and self.classes is not None and len(self.classes):
                 classes = self.classes
             classes = np.unique(y) if classes is None else np.asarray(classes)
+            if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
+                raise ValueError(
+                    f"classes must be a 1-D array of distinct labels; got "
+                    f"{_format_classes(classes.ravel())}."
+                )
             if len(classes) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs at least 2 classes; got 1 class "
@@ -404,17 +438,7 @@ class LongTailClassifier(NeuralNetClassifier):
         return X, y_enc, weight
 
     def _encode(self, y):
-        classes = np.asarray(self.classes_)
-        sorter = np.argsort(classes, kind="stable")
-        pos = np.clip(np.searchsorted(classes, y, sorter=sorter), 0, len(classes) - 1)
-        idx = sorter[pos]
-        unknown = classes[idx] != y
-        if np.any(unknown):
-            raise ValueError(
-                f"y contains labels {_format_classes(np.unique(y[unknown]))} that are not in "
-                f"the classes {_format_classes(classes)}."
-            )
-        return idx.astype(np.int64)
+        return _encode(y, self.classes_, name="y", classes_name="the classes").astype(np.int64)
 
     def check_data(self, X, y):
         """Data is validated and labels encoded in :meth:`fit` already."""
@@ -641,10 +665,12 @@ class LongTailClassifier(NeuralNetClassifier):
                 "feature size is read from one forward pass: fit the classifier first."
             )
         was_training = module_.training
+        param = next(module_.parameters(), None)
+        device = param.device if param is not None else torch.device("cpu")
         module_.eval()
         try:
             with torch.no_grad():
-                out = module_(torch.zeros((2, *shape)))
+                out = module_(torch.zeros((2, *shape), device=device))
         finally:
             module_.train(was_training)
         if not torch.is_tensor(out) or out.ndim != 2:

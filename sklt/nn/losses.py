@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sklt.nn._validation import F32_MAX, check_counts, check_real, log_prior
+from sklt.nn._validation import F32_MAX, MAX_LOSS_WEIGHT, check_counts, check_real, log_prior
 
 __all__ = [
     "BalancedSoftmaxLoss",
@@ -574,9 +574,10 @@ class LADELoss(LongTailLoss):
     class_counts : array-like of shape (n_classes,)
         Training samples per class.
     alpha : float, default=0.1
-        Weight of LADER, ``>= 0``; 0 gives :class:`BalancedSoftmaxLoss`.
+        Weight of LADER, in ``[0, 1e6]``; 0 gives :class:`BalancedSoftmaxLoss`.
     lam : float, default=0.01
-        Weight of the ``T2^2`` term (the paper's lambda), ``>= 0``. Reference
+        Weight of the ``T2^2`` term (the paper's lambda), in ``[0, 1e6]`` (larger
+        weights make float32 losses overflow). Reference
         settings: CIFAR-100-LT ``lam=0.01, alpha=0.1``; Places-LT ``lam=0.1,
         alpha=0.005``; ImageNet-LT ``lam=0.5, alpha=0.05``.
     form : {"paper", "reference"}, default="paper"
@@ -604,8 +605,8 @@ class LADELoss(LongTailLoss):
 
     def __init__(self, class_counts, alpha=0.1, lam=0.01, form="paper"):
         super().__init__(class_counts)
-        self.alpha = check_real(alpha, "alpha", low=0.0, high=F32_MAX)
-        self.lam = check_real(lam, "lam", low=0.0, high=F32_MAX)
+        self.alpha = check_real(alpha, "alpha", low=0.0, high=MAX_LOSS_WEIGHT)
+        self.lam = check_real(lam, "lam", low=0.0, high=MAX_LOSS_WEIGHT)
         if not isinstance(form, str) or form not in self._FORMS:
             raise ValueError(
                 f"form must be 'paper' (eq. 12-13: each sample weighted by its own label's "
@@ -717,7 +718,7 @@ class LDAMLoss(LongTailLoss):
     max_margin : float, default=0.5
         Margin of the rarest class, ``>= 0``.
     scale : float, default=30.0
-        Logit scale ``s``, ``> 0``.
+        Logit scale ``s``, in ``(0, 1e6]``.
 
     Examples
     --------
@@ -729,7 +730,7 @@ class LDAMLoss(LongTailLoss):
     def __init__(self, class_counts, max_margin=0.5, scale=30.0):
         super().__init__(class_counts)
         self.max_margin = check_real(max_margin, "max_margin", low=0.0, high=F32_MAX)
-        self.scale = check_real(scale, "scale", low=0.0, low_open=True, high=F32_MAX)
+        self.scale = check_real(scale, "scale", low=0.0, low_open=True, high=MAX_LOSS_WEIGHT)
         counts = self.class_counts.to(torch.float64)
         present = counts > 0
         inv = torch.where(present, torch.where(present, counts, 1.0) ** -0.25, 0.0)
@@ -745,7 +746,11 @@ class LDAMLoss(LongTailLoss):
             shift = F.one_hot(target, self.n_classes).to(logits.dtype) * margins
         else:
             shift = target * margins
-        return self._ce(self.scale * (logits - shift), target)
+        margin_logits = logits - shift
+        # log_softmax is shift-invariant: subtract the row maximum before scaling, so that
+        # scale * logits cannot overflow where the loss itself is representable.
+        margin_logits = margin_logits - margin_logits.max(dim=1, keepdim=True).values.detach()
+        return self._ce(self.scale * margin_logits, target)
 
 
 class FocalLoss(LongTailLoss):

@@ -32,8 +32,9 @@ import torch.nn.functional as F
 from sklearn.utils import check_array
 from torch import nn
 
+from sklt._utils import _encode
 from sklt.nn._validation import (
-    F32_MAX,
+    MAX_LOSS_WEIGHT,
     check_finite_float32,
     check_int,
     check_labels,
@@ -59,7 +60,7 @@ def _check_size(value, name, *, hint=""):
 
 
 def _check_nonneg(value, name):
-    return check_real(value, name, low=0.0, high=F32_MAX)
+    return check_real(value, name, low=0.0, high=MAX_LOSS_WEIGHT)
 
 
 class _Trunk(nn.Module):
@@ -284,9 +285,9 @@ class EstimatedOffsetLoss(LongTailLoss):
     class_counts : array-like of shape (n_classes,)
         Training samples per class.
     lambda_center : float, default=1.0
-        Weight of the centre loss, ``>= 0``.
+        Weight of the centre loss, in ``[0, 1e6]``.
     lambda_uniform : float, default=1.0
-        Weight of the uniform constraint, ``>= 0``.
+        Weight of the uniform constraint, in ``[0, 1e6]``.
 
     Notes
     -----
@@ -455,12 +456,7 @@ def _encode_labels(net, y, n_classes):
         return check_labels(y, n_classes, name="y")
     if y.ndim != 1:
         raise ValueError(f"y must be a 1-D array of labels; got shape {y.shape}.")
-    classes = np.asarray(classes)
-    sorter = np.argsort(classes, kind="stable")  # classes_ need not be sorted
-    idx = sorter[np.clip(np.searchsorted(classes, y, sorter=sorter), 0, len(classes) - 1)]
-    if np.any(classes[idx] != y):
-        raise ValueError(f"y contains labels that are not in the classes {classes.tolist()}.")
-    return idx
+    return _encode(y, classes, name="y", classes_name="the classes")  # any order of classes_
 
 
 def empirical_offsets(net, X, y):

@@ -113,6 +113,11 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         self : TauNormalizedClassifier
         """
         self._check_params()
+        if not hasattr(self.estimator, "fit"):
+            raise TypeError(
+                f"estimator must be a LongTailClassifier (or a FrozenEstimator of a fitted one); "
+                f"got {self.estimator!r}."
+            )
         X, y = self._validate_X(X, y, reset=True)
         check_classification_targets(y)
         if isinstance(self.estimator, FrozenEstimator):
