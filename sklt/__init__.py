@@ -5,6 +5,13 @@ The post-hoc meta-estimators wrap any classifier; the neural classifiers live in
 ``sklt`` never imports torch.
 """
 
+# imbalanced-learn is a core dependency. Importing it adds ``fit_resample`` to
+# scikit-learn's metadata-routing method lists, and routing requests built before that
+# import break later ("'MetadataRequest' object has no attribute 'fit_resample'"). sklt
+# uses it (samplers, the G-mean scorer, the datasets), so it is imported here, once, with
+# sklt: every request built after ``import sklt`` is consistent.
+import imblearn  # noqa: F401, I001
+
 from .fusion import NoisyOrFusionClassifier
 from .posthoc import LogitAdjuster, PriorShiftClassifier
 from .tuning import LogitAdjusterCV, PriorShiftClassifierCV

@@ -25,11 +25,11 @@ import random
 from numbers import Integral, Real
 
 import numpy as np
-from imblearn.datasets import make_imbalance
 from imblearn.under_sampling import RandomUnderSampler
 from scipy.stats import norm
 from sklearn.datasets import load_digits, make_circles, make_moons
 from sklearn.utils import Bunch, check_random_state, check_X_y
+from sklearn.utils.multiclass import check_classification_targets
 
 from .priors import long_tail_counts
 
@@ -73,8 +73,30 @@ def _seed_from(random_state):
 
 def _check_labels(X, y):
     X, y = check_X_y(X, y, accept_sparse=["csr", "csc"], dtype=None, ensure_all_finite=False)
+    check_classification_targets(y)
     classes, counts = np.unique(y, return_counts=True)
     return X, y, classes, counts
+
+
+def _check_noise(value, name):
+    if isinstance(value, bool) or not isinstance(value, Real) or not (
+        np.isfinite(value) and value >= 0
+    ):
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+    return float(value)
+
+
+def _undersample(X, y, wanted, classes, random_state):
+    """Keep ``wanted[i]`` samples of ``classes[i]``, drawn without replacement.
+
+    What :func:`imblearn.datasets.make_imbalance` does (the same draws for the
+    same ``random_state``), with sparse ``X`` accepted.
+    """
+    strategy = {c: int(n) for c, n in zip(classes.tolist(), wanted.tolist(), strict=True)}
+    sampler = RandomUnderSampler(
+        sampling_strategy=strategy, replacement=False, random_state=random_state
+    )
+    return sampler.fit_resample(X, y)
 
 
 def _class_order(classes, class_order):
@@ -130,8 +152,8 @@ def make_long_tailed(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
-        Input samples.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Input samples (a sparse matrix stays sparse).
     y : array-like of shape (n_samples,)
         Labels (at least two classes).
     imbalance_ratio : float
@@ -192,8 +214,7 @@ def make_long_tailed(
     wanted = np.empty(len(classes), dtype=np.int64)
     wanted[positions] = long_tail_counts(n_max, len(classes), imbalance_ratio, profile=profile)
     _check_enough(wanted, available, classes, f"{profile} profile (n_max={n_max})")
-    strategy = {c: int(n) for c, n in zip(classes.tolist(), wanted.tolist(), strict=True)}
-    return make_imbalance(X, y, sampling_strategy=strategy, random_state=random_state)
+    return _undersample(X, y, wanted, classes, random_state)
 
 
 def make_shifted_test(
@@ -295,8 +316,7 @@ def make_shifted_test(
     wanted = np.empty(len(classes), dtype=np.int64)
     wanted[by_frequency] = profile
     _check_enough(wanted, available, classes, f"{direction} shifted test set (n_max={n_max})")
-    strategy = {c: int(n) for c, n in zip(classes.tolist(), wanted.tolist(), strict=True)}
-    return make_imbalance(X, y, sampling_strategy=strategy, random_state=random_state)
+    return _undersample(X, y, wanted, classes, random_state)
 
 
 def gaussians_bayes_balanced_error():
@@ -415,6 +435,7 @@ def make_imbalanced_moons(n_samples=1000, *, imbalance_ratio=9, noise=0.2, rando
     array([900, 100])
     """
     n_major, n_minor = _toy_counts(n_samples, imbalance_ratio)
+    noise = _check_noise(noise, "noise")
     seed = _seed_from(random_state)
     X, y = make_moons(n_samples=(n_major, n_minor), noise=noise, random_state=seed)
     return _shuffled(X, y, seed + 1)
@@ -456,6 +477,9 @@ def make_imbalanced_circles(
     array([450,  50])
     """
     n_major, n_minor = _toy_counts(n_samples, imbalance_ratio)
+    noise = _check_noise(noise, "noise")
+    if isinstance(factor, bool) or not isinstance(factor, Real) or not 0 <= factor < 1:
+        raise ValueError(f"factor must be a number in [0, 1); got {factor!r}.")
     seed = _seed_from(random_state)
     X, y = make_circles(n_samples=(n_major, n_minor), noise=noise, factor=factor,
                         random_state=seed)

@@ -23,32 +23,35 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import entr, logsumexp
-from sklearn.base import ClassifierMixin, _fit_context, clone
-from sklearn.ensemble._base import _BaseHeterogeneousEnsemble
+from sklearn.base import ClassifierMixin, clone
 from sklearn.model_selection import check_cv
-from sklearn.utils import Bunch, _safe_indexing, indexable
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils._repr_html.estimator import _VisualBlock
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    _raise_for_params,
-    _routing_enabled,
-    process_routing,
-)
+from sklearn.utils import Bunch, indexable
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import (
-    _check_method_params,
-    _check_sample_weight,
-    check_is_fitted,
-    column_or_1d,
-    has_fit_parameter,
-)
+from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
+from ._compat import (
+    Interval,
+    StrOptions,
+    _BaseHeterogeneousEnsemble,
+    _check_method_params,
+    _fit_context,
+    _raise_for_params,
+    _safe_indexing,
+    _VisualBlock,
+    routing_enabled,
+)
 from .adjust import adjust_logits, noisy_or
-from .posthoc import _inner_log_scores, _resolve_source_prior
-from .priors import _format_classes, check_prior
+from .posthoc import (
+    _adjustment_dtype,
+    _centred,
+    _check_allowed_rows,
+    _check_enough_classes,
+    _inner_log_scores,
+    _resolve_source_prior,
+)
+from .priors import _check_sample_weight, _format_classes, check_prior
 
 __all__ = ["NoisyOrFusionClassifier"]
 
@@ -67,6 +70,8 @@ def _uno_temperature(entropy, mean, std):
 
 
 def _weighted_mean_std(values, sample_weight):
+    if sample_weight is not None:
+        sample_weight = sample_weight / sample_weight.max()  # no overflow in the sums
     mean = np.average(values, weights=sample_weight)
     std = np.sqrt(np.average((values - mean) ** 2, weights=sample_weight))
     return mean, std
@@ -333,6 +338,11 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         X, y = indexable(X, y)
+        if len(y) == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) while a minimum of 1 is required by "
+                f"{type(self).__name__}; fit needs at least one sample per class."
+            )
         y_type = type_of_target(y, input_name="y")
         if y_type in ("unknown", "continuous"):
             raise ValueError(
@@ -346,7 +356,11 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
             )
         y = column_or_1d(y, warn=True)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, y)
+            sample_weight = _check_sample_weight(sample_weight, y.shape[0])
+            if not sample_weight.sum() > 0:
+                raise ValueError(
+                    "sample_weight sums to zero; give at least one sample a positive weight."
+                )
 
         active = [
             (name, est, temp)
@@ -364,6 +378,7 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
             self.named_estimators_[name] = est if dropped else next(fitted)
 
         self.classes_ = self._check_classes([name for name, _, _ in active])
+        _check_enough_classes(self, self.classes_)
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
             raise ValueError(
@@ -388,12 +403,19 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
             self.target_prior, self.classes_, name="target_prior", y=y, sample_weight=sample_weight
         )
         self.temperatures_ = [temp for _, _, temp in active]
+        for source_prior in self.source_prior_:  # fail at fit for a lam no float holds
+            _adjustment_dtype(
+                np.empty((0, len(self.classes_))), source_prior, self.target_prior_,
+                float(self.lam), 1.0, self._PARAM_NAMES,
+            )
         self._fit_entropy_statistics(X, y, sample_weight, params, active)
         return self
 
+    _PARAM_NAMES: dict = {"strength": "lam", "temperature": "temperature"}
+
     def _modality_fit_params(self, active, sample_weight, fit_params):
         """The ``fit`` parameters of each active modality, by name."""
-        if _routing_enabled():
+        if routing_enabled():
             routed = process_routing(self, "fit", sample_weight=sample_weight, **fit_params)
             return {name: dict(routed[name].fit) for name, _, _ in active}
         _raise_for_params(fit_params, self, "fit")
@@ -529,20 +551,30 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         """Per-modality calibrated log-posteriors, shape (n_modalities, n_samples, n_classes)."""
         scores, temps = self._modality_log_scores(X)
         out = []
-        for z, t, source_prior in zip(scores, temps, self.source_prior_, strict=True):
+        lam = float(self.lam)
+        for z, t, source_prior, est in zip(
+            scores, temps, self.source_prior_, self.estimators_, strict=True
+        ):
+            dtype = _adjustment_dtype(
+                z, source_prior, self.target_prior_, lam, 1.0, self._PARAM_NAMES
+            )
+            _check_allowed_rows(z, self.target_prior_, lam, est)
             # Per-sample likelihood flattening: dividing the log-posteriors by T(x)
-            # equals dividing the logits (a per-row constant shift cancels).
-            z = z / t.astype(z.dtype, copy=False)[:, None]
+            # equals dividing the logits (a per-row constant shift cancels). The
+            # scores are centred first, so a small T cannot overflow to +inf.
+            with np.errstate(over="ignore"):  # centred scores / small T: -inf is exact
+                z = _centred(z.astype(dtype, copy=False)) / t.astype(dtype, copy=False)[:, None]
             out.append(
                 adjust_logits(
                     z,
                     source_prior,
                     self.target_prior_,
-                    strength=self.lam,
+                    strength=lam,
                     output="log_proba",
                 )
             )
-        return np.stack(out)
+        dtype = np.result_type(*out)
+        return np.stack([o.astype(dtype, copy=False) for o in out])
 
     def predict_log_proba(self, X):
         """Log of the fused posteriors.
@@ -571,7 +603,21 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         if self.fusion == "mean":
             return logsumexp(log_proba, axis=0) - np.log(log_proba.shape[0])
         if self.fusion == "product":
-            return adjust_logits(log_proba.sum(axis=0), output="log_proba")
+            # sum_m log P_m as M * (mean - row max): no overflow before the shift.
+            n_modalities = log_proba.shape[0]
+            mean = (log_proba / n_modalities).sum(axis=0)
+            dead = ~np.any(np.isfinite(mean), axis=1)
+            if np.any(dead):
+                rows = np.flatnonzero(dead)
+                raise ValueError(
+                    f"fusion='product': at {rows.size} row(s) (first: {rows[:5].tolist()}) "
+                    "every class has probability 0 under some modality, so the product of "
+                    "the posteriors is zero and cannot be normalised. Use fusion='noisy_or' "
+                    "or 'mean', or modalities whose probabilities are never exactly 0."
+                )
+            with np.errstate(over="ignore"):  # -inf is the exact rounding
+                joint = n_modalities * _centred(mean)
+            return adjust_logits(joint, output="log_proba")
         with np.errstate(divide="ignore"):  # a posterior of exactly 1 or 0
             fused = noisy_or(np.exp(log_proba), axis=0, class_axis=-1)
             return np.log(fused)
@@ -675,6 +721,8 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
             )
         return router
 
-    def _sk_visual_block_(self):
-        names, estimators = zip(*self.estimators, strict=True)
-        return _VisualBlock("parallel", estimators, names=names)
+    if _VisualBlock is not None:  # the HTML diagram, where scikit-learn provides it
+
+        def _sk_visual_block_(self):
+            names, estimators = zip(*self.estimators, strict=True)
+            return _VisualBlock("parallel", estimators, names=names)

@@ -31,6 +31,7 @@ import inspect
 from numbers import Integral, Real
 
 import numpy as np
+from imblearn.metrics import geometric_mean_score
 from sklearn.metrics import balanced_accuracy_score, brier_score_loss, log_loss
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.metrics import get_scorer_names as _sklearn_get_scorer_names
@@ -982,8 +983,6 @@ def _geometric_mean(y_true, y_pred, *, sample_weight=None):
     # 001 §4.4: geometric mean of per-class accuracies, zeros replaced by 0.001. The
     # classes are those of y_true (as in balanced accuracy): a class that is only
     # predicted has no accuracy, and must not enter the product as 0.001.
-    from imblearn.metrics import geometric_mean_score
-
     return geometric_mean_score(
         y_true,
         y_pred,

@@ -16,28 +16,18 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import get_tags, indexable
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    _routing_enabled,
-    process_routing,
-)
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    column_or_1d,
-    has_fit_parameter,
-)
+from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
-from .adjust import adjust_logits
-from .priors import _format_classes, check_prior, class_counts
+from ._compat import HasMethods, Interval, StrOptions, _fit_context, routing_enabled
+from .adjust import adjust_logits, log_prior_ratio
+from .priors import _check_sample_weight, _format_classes, check_prior, class_counts
 
 __all__ = ["LogitAdjuster", "PriorShiftClassifier"]
 
@@ -72,6 +62,10 @@ def _inner_log_scores(estimator, X):
             )
         if np.any(proba < 0):
             raise ValueError(f"{name}.predict_proba returned negative probabilities.")
+        if proba.shape[1] and np.any(proba.max(axis=1) <= 0):
+            raise ValueError(
+                f"{name}.predict_proba returned a row of zeros; sklt cannot correct it."
+            )
         with np.errstate(divide="ignore"):
             return np.log(proba)
     scores = np.asarray(estimator.decision_function(X))
@@ -88,17 +82,107 @@ def _inner_log_scores(estimator, X):
 
 
 def _validate_fit_data(owner, X, y, sample_weight):
-    """Common checks of ``fit``'s data: ``y`` given, 1-D, classification labels."""
+    """Common checks of ``fit``'s data: ``y`` given, 1-D, classification labels.
+
+    ``sample_weight`` must be finite and non-negative, with one entry per sample
+    and a positive sum; errors name it.
+    """
     if y is None:
         raise ValueError(
             f"{type(owner).__name__} requires y to be passed, but the target y is None."
         )
     X, y = indexable(X, y)
     y = column_or_1d(y, warn=True)
+    if y.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={y.shape}) while a minimum of 1 is "
+            f"required by {type(owner).__name__}; fit needs at least one sample per class."
+        )
     check_classification_targets(y)
     if sample_weight is not None:
-        sample_weight = _check_sample_weight(sample_weight, y)
+        sample_weight = _check_sample_weight(sample_weight, y.shape[0])
+        if not sample_weight.sum() > 0:
+            raise ValueError(
+                "sample_weight sums to zero; give at least one sample a positive weight."
+            )
     return X, y, sample_weight
+
+
+def _check_enough_classes(owner, classes):
+    """A prior correction needs at least two classes."""
+    if len(classes) < 2:
+        raise ValueError(
+            f"{type(owner).__name__} needs samples of at least 2 classes, but the inner "
+            f"model knows only one class {_format_classes(classes)}: there is no prior to "
+            "correct. Fit on data with at least two classes."
+        )
+
+
+def _centred(scores):
+    """``scores - max(scores)`` per row (rows of ``-inf`` stay ``-inf``).
+
+    A per-row shift leaves every normalised output unchanged, and with the
+    largest score at 0, dividing by a small temperature cannot overflow to
+    ``+inf``.
+    """
+    row_max = scores.max(axis=1, keepdims=True)
+    row_max[~np.isfinite(row_max)] = 0
+    return scores - row_max
+
+
+def _adjustment_dtype(scores, source_prior, target_prior, strength, temperature, names):
+    """The float dtype the adjustment can be computed in exactly, or a ``ValueError``.
+
+    ``strength * (log p_t - log p_s)`` and ``1 / temperature`` must be finite
+    in the dtype of ``scores``; float32 scores move to float64 when they only
+    fit there. Beyond float64 the error names the parameter (``names`` maps
+    ``"strength"`` and ``"temperature"`` to the public parameter names).
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ratio = log_prior_ratio(source_prior, target_prior) if strength > 0 else np.zeros(1)
+        spread = np.max(np.abs(ratio[np.isfinite(ratio)]), initial=0.0)
+        offset = strength * spread
+        inv_temp = 1.0 / temperature
+    for dtype in (scores.dtype, np.float64):
+        big = np.finfo(dtype).max
+        if offset < big and inv_temp < big:
+            return dtype
+    if not offset < np.finfo(np.float64).max:
+        raise ValueError(
+            f"{names['strength']}={strength!r} is too large: {names['strength']} * (log "
+            "target_prior - log source_prior) overflows float64 for these priors. Use "
+            f"{names['strength']} < {np.finfo(np.float64).max / spread:.3g}."
+        )
+    raise ValueError(
+        f"{names['temperature']}={temperature!r} is too small: 1 / {names['temperature']} "
+        f"overflows float64. Use {names['temperature']} >= "
+        f"{1 / np.finfo(np.float64).max:.3g}."
+    )
+
+
+def _check_allowed_rows(scores, target_prior, strength, estimator):
+    """Raise if a row puts all its mass on classes that the target prior forbids.
+
+    With ``strength > 0`` a zero ``target_prior`` entry makes its class
+    impossible (probability 0, log-probability ``-inf``, never predicted). A row
+    whose inner posterior is exactly zero on every other class has no defined
+    corrected posterior: every prediction method raises for it alike.
+    """
+    if not strength > 0:
+        return
+    allowed = target_prior > 0
+    if np.all(allowed):
+        return
+    dead = ~np.any(np.isfinite(scores[:, allowed]), axis=1)
+    if np.any(dead):
+        rows = np.flatnonzero(dead)
+        raise ValueError(
+            f"{type(estimator).__name__} gives probability 0 to every class that "
+            f"target_prior allows at {rows.size} row(s) (first: {rows[:5].tolist()}), so the "
+            "corrected posterior is undefined there. Give those classes a small positive "
+            "target_prior, or use a model whose probabilities are never exactly 0 (for "
+            "instance sklearn.calibration.CalibratedClassifierCV)."
+        )
 
 
 def _has_scores(self):
@@ -155,7 +239,7 @@ def _final_classifier(estimator, fit_params):
         if isinstance(node, Pipeline):  # imbalanced-learn's Pipeline subclasses it
             samplers += [step for _, step in node.steps[:-1] if hasattr(step, "fit_resample")]
             name, last = node.steps[-1]
-            if _routing_enabled():
+            if routing_enabled():
                 consumed = get_routing_for_object(last).consumes("fit", ["sample_weight"])
                 params = {"sample_weight": params["sample_weight"]} if (
                     "sample_weight" in params and consumed
@@ -382,11 +466,29 @@ def _resolve_source_prior(spec, estimator, classes, y, sample_weight, fit_params
     )[0]
 
 
+def _relative(weights):
+    """Finite non-negative 1-D weights divided by their maximum; anything else as is."""
+    if weights is None or np.ndim(weights) != 1:
+        return weights
+    w = np.asarray(weights)
+    if w.dtype.kind not in "biuf" or w.size == 0:
+        return weights
+    top = np.max(w)
+    return w / top if np.isfinite(top) and top > 0 else weights
+
+
 def _resolve_source_prior_and_notes(spec, estimator, classes, y, sample_weight, fit_params):
     if not (isinstance(spec, str) and spec == "auto"):
         return check_prior(spec, classes, name="source_prior", allow_zero=False), {}
     if fit_params is None:
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+    # The prior is a ratio of weight sums: weights scaled to a maximum of one give the
+    # same prior, and sums of weights near the largest float cannot overflow.
+    sample_weight = _relative(sample_weight)
+    fit_params = {
+        k: (_relative(v) if k == "sample_weight" or k.endswith("__sample_weight") else v)
+        for k, v in fit_params.items()
+    }
     mass, notes = _training_prior(estimator, classes, y, sample_weight, fit_params)
     return check_prior(mass, classes, name="source_prior", allow_zero=False), notes
 
@@ -537,7 +639,7 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight)
 
         estimator = self._get_estimator()
-        if _routing_enabled():
+        if routing_enabled():
             routed = process_routing(self, "fit", sample_weight=sample_weight, **fit_params)
             inner_params = routed.estimator.fit
         else:
@@ -561,6 +663,7 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "sklt needs a classifier."
             )
         classes = np.asarray(self.estimator_.classes_)
+        _check_enough_classes(self, classes)
         self.classes_ = classes
         unknown = np.setdiff1d(np.unique(y), classes)
         if unknown.size:
@@ -578,10 +681,32 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.target_prior_ = check_prior(
             self.target_prior, classes, name="target_prior", y=y, sample_weight=sample_weight
         )
+        # Fail at fit, not at the first predict, for a strength or temperature
+        # that no float can hold.
+        strength, temperature = self._strength_temperature()
+        _adjustment_dtype(
+            np.empty((0, len(classes))), self.source_prior_, self.target_prior_, strength,
+            temperature, self._PARAM_NAMES,
+        )
         _warn_about_traps(self, notes)
         return self
 
-    def _adjusted(self, X, output):
+    @property
+    def _PARAM_NAMES(self):
+        """Public names of ``(strength, temperature)`` for error messages."""
+        strength = getattr(self, "_param_name", None) or "strength"
+        return {"strength": strength, "temperature": "temperature"}
+
+    def _adjusted(self, X, output="log_proba"):
+        """Corrected log-posteriors: the one computation behind every prediction method.
+
+        The prediction methods call it with ``output="log_proba"``:
+        ``predict_proba`` is its ``exp``, ``decision_function`` its (binary:
+        difference of) columns, ``predict`` its ``argmax``, so the four agree on
+        every row and raise for the same inputs. ``output="proba"`` gives the
+        ``exp``; ``"logits"`` the log-posteriors too (normalised logits).
+        Subclasses that score precomputed log-scores override this hook.
+        """
         check_is_fitted(self)
         scores = _inner_log_scores(self.estimator_, X)
         if scores.shape[1] != len(self.classes_):
@@ -590,14 +715,21 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{len(self.classes_)} classes."
             )
         strength, temperature = self._strength_temperature()
-        return adjust_logits(
-            scores,
-            self.source_prior_,
-            self.target_prior_,
-            strength=strength,
-            temperature=temperature,
-            output=output,
+        dtype = _adjustment_dtype(
+            scores, self.source_prior_, self.target_prior_, strength, temperature,
+            self._PARAM_NAMES,
         )
+        _check_allowed_rows(scores, self.target_prior_, strength, self.estimator_)
+        with np.errstate(over="ignore"):  # centred scores / small T: -inf is exact
+            log_proba = adjust_logits(
+                _centred(scores.astype(dtype, copy=False)),
+                self.source_prior_,
+                self.target_prior_,
+                strength=strength,
+                temperature=temperature,
+                output="log_proba",
+            )
+        return np.exp(log_proba) if output == "proba" else log_proba
 
     @available_if(_has_scores)
     def predict_proba(self, X):
@@ -611,9 +743,10 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to one; columns follow ``classes_``.
+            Rows sum to one; columns follow ``classes_``. Classes with a zero
+            ``target_prior`` get probability 0.
         """
-        return self._adjusted(X, "proba")
+        return np.exp(self._adjusted(X, "log_proba"))
 
     @available_if(_has_scores)
     def predict_log_proba(self, X):
@@ -627,7 +760,7 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            Corrected log-posteriors.
+            Corrected log-posteriors (``-inf`` where the probability is 0).
         """
         return self._adjusted(X, "log_proba")
 
@@ -665,8 +798,8 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        scores = self._adjusted(X, "logits")
-        return self.classes_[np.argmax(scores, axis=1)]
+        log_proba = self._adjusted(X, "log_proba")
+        return self.classes_[np.argmax(log_proba, axis=1)]
 
     def get_metadata_routing(self):
         """Metadata routing of this object: ``fit`` metadata goes to the inner ``fit``.
@@ -787,6 +920,8 @@ class LogitAdjuster(_BasePriorCorrector):
         super().__init__(estimator, source_prior=source_prior, target_prior=target_prior)
         self.tau = tau
 
+    _PARAM_NAMES: dict = {"strength": "tau", "temperature": "temperature"}
+
     def _strength_temperature(self):
         return float(self.tau), 1.0
 
@@ -888,6 +1023,8 @@ class PriorShiftClassifier(_BasePriorCorrector):
         super().__init__(estimator, source_prior=source_prior, target_prior=target_prior)
         self.lam = lam
         self.temperature = temperature
+
+    _PARAM_NAMES: dict = {"strength": "lam", "temperature": "temperature"}
 
     def _strength_temperature(self):
         return float(self.lam), float(self.temperature)
