@@ -24,6 +24,8 @@ MODULES = {
     "bench_training_methods": "training-time methods: mixup, UniMix, Bayias, estimated offset "
     "(003 Table 4, 001 Table 3)",
     "bench_fusion": "multimodal fusion (UNO-IC, 000 Table 5, synthetic)",
+    "bench_offsets": "per-class decision offsets (sklt.ClassOffsetClassifierCV) against "
+    "TunedThresholdClassifierCV and LogitAdjusterCV",
     "bench_label_shift": "label-shift estimators against plain NumPy (sklt.label_shift)",
     "bench_stream": "streaming a Dask array through the adjustment (2x10^6 rows when quick)",
 }

@@ -13,12 +13,14 @@ The post-hoc meta-estimators wrap any classifier; the neural classifiers live in
 import imblearn  # noqa: F401, I001
 
 from .fusion import NoisyOrFusionClassifier
+from .offsets import ClassOffsetClassifierCV
 from .posthoc import LogitAdjuster, PriorShiftClassifier
 from .tuning import LogitAdjusterCV, PriorShiftClassifierCV
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ClassOffsetClassifierCV",
     "LogitAdjuster",
     "LogitAdjusterCV",
     "NoisyOrFusionClassifier",
