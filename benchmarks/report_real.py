@@ -228,11 +228,12 @@ def per_dataset_table(ok, families, metric="balanced_accuracy"):
 
 def _short(method):
     return {"TunedThresholdClassifierCV": "TTCV", "TunedThresholdClassifierCV (log grid)":
-            "TTCV log", "BalancedRandomForest": "BRF", 'class_weight="balanced"': "balanced",
+            "TTCV log", "TunedThresholdClassifierCV (log grid, macro-F1)": "TTCV log F1",
+            "BalancedRandomForest": "BRF", 'class_weight="balanced"': "balanced",
             "RandomUnderSampler": "RUS", "RandomOverSampler": "ROS",
             "LogitAdjuster (τ=1)": "LA τ=1", "LogitAdjusterCV": "LA-CV",
-            "PriorShiftClassifierCV": "PS-CV", "ClassOffsetClassifierCV (#14)": "offsets"
-            }.get(method, method)
+            "PriorShiftClassifierCV": "PS-CV", "ClassOffsetClassifierCV (#14)": "offsets",
+            "ClassOffsetClassifierCV (#14, macro-F1)": "offsets F1"}.get(method, method)
 
 
 def section(df, datasets, timing=None):
