@@ -26,6 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, routing_enabled
+from ._utils import _as_array, _estimator_labels
 from .adjust import adjust_logits, log_prior_ratio
 from .priors import _check_sample_weight, _format_classes, check_prior, class_counts
 
@@ -91,7 +92,12 @@ def _validate_fit_data(owner, X, y, sample_weight):
         raise ValueError(
             f"{type(owner).__name__} requires y to be passed, but the target y is None."
         )
+    if isinstance(y, (list, tuple)):
+        y = _as_array(y, "y")
     X, y = indexable(X, y)
+    y_array = np.asarray(y)
+    if y_array.ndim == 1:
+        y = _estimator_labels(y_array)
     y = column_or_1d(y, warn=True)
     if y.shape[0] == 0:
         raise ValueError(
