@@ -49,6 +49,7 @@ from .posthoc import (
     _centred,
     _check_allowed_rows,
     _check_enough_classes,
+    _check_rectangular,
     _inner_log_scores,
     _resolve_source_prior,
 )
@@ -360,6 +361,7 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        _check_rectangular(X)
         if isinstance(y, (list, tuple)):
             y = _as_array(y, "y")
         X, y = indexable(X, y)

@@ -35,6 +35,16 @@ __all__ = ["LogitAdjuster", "PriorShiftClassifier"]
 _PRIOR_CONSTRAINT = [StrOptions({"auto", "uniform"}), "array-like", dict]
 
 
+def _check_rectangular(X):
+    """A list or tuple ``X`` must be rectangular (it goes to the inner model as is).
+
+    The inner model's own validation reports a ragged nested list from inside NumPy
+    ("setting an array element with a sequence"); this names ``X`` instead.
+    """
+    if isinstance(X, list | tuple):
+        _as_array(X, "X")
+
+
 def _inner_log_scores(estimator, X):
     """Log-scores of a fitted classifier, shape ``(n_samples, n_classes)``.
 
@@ -47,6 +57,7 @@ def _inner_log_scores(estimator, X):
     values.
     """
     name = type(estimator).__name__
+    _check_rectangular(X)
     if hasattr(estimator, "predict_proba"):
         proba = np.asarray(estimator.predict_proba(X))
         if proba.dtype.kind != "f":
@@ -92,6 +103,7 @@ def _validate_fit_data(owner, X, y, sample_weight):
         raise ValueError(
             f"{type(owner).__name__} requires y to be passed, but the target y is None."
         )
+    _check_rectangular(X)
     if isinstance(y, (list, tuple)):
         y = _as_array(y, "y")
     X, y = indexable(X, y)

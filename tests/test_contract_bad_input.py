@@ -56,6 +56,7 @@ rng = np.random.default_rng(0)
 Y = np.repeat([0, 1, 2], [30, 15, 10])
 X = rng.normal(size=(len(Y), 4)) + Y[:, None]
 P = np.full((len(Y), 3), 1 / 3)
+FITTED = LogitAdjuster(LogisticRegression()).fit(X[:, :2], Y)
 
 
 def raises_naming(call, *names, exc=(ValueError, TypeError)):
@@ -87,6 +88,10 @@ LABEL_TAKERS = {
     "check_prior/classes": (lambda v: check_prior("uniform", v), "classes"),
     "class_counts/classes": (lambda v: class_counts([0], v), "classes"),
     "LogitAdjuster.fit/y": (lambda v: LogitAdjuster().fit(X[:2], v), "y"),
+    "LogitAdjuster.fit/X": (lambda v: LogitAdjuster().fit(v, [0, 1]), "X"),
+    "LogitAdjuster.predict_proba/X": (lambda v: FITTED.predict_proba(v), "X"),
+    "NoisyOrFusionClassifier.fit/X": (
+        lambda v: NoisyOrFusionClassifier([("m", LogisticRegression())]).fit(v, [0, 1]), "X"),
     "TailSafeStratifiedKFold.split/y": (
         lambda v: list(TailSafeStratifiedKFold(2).split(np.zeros((len(v), 1)), v)), "y"),
 }
