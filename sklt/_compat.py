@@ -19,12 +19,14 @@ from sklearn import get_config
 __all__ = [
     "HasMethods",
     "Interval",
+    "InvalidParameterError",
     "RealNotInt",
     "StrOptions",
     "_BaseHeterogeneousEnsemble",
     "_VisualBlock",
     "_check_method_params",
     "_fit_context",
+    "_num_samples",
     "_raise_for_params",
     "_safe_indexing",
     "routing_enabled",
@@ -50,10 +52,12 @@ def _first(name, *modules, required=True):
 _fit_context = _first("_fit_context", "sklearn.base")
 HasMethods = _first("HasMethods", "sklearn.utils._param_validation")
 Interval = _first("Interval", "sklearn.utils._param_validation")
+InvalidParameterError = _first("InvalidParameterError", "sklearn.utils._param_validation")
 RealNotInt = _first("RealNotInt", "sklearn.utils._param_validation")
 StrOptions = _first("StrOptions", "sklearn.utils._param_validation")
 _safe_indexing = _first("_safe_indexing", "sklearn.utils", "sklearn.utils._indexing")
 _check_method_params = _first("_check_method_params", "sklearn.utils.validation")
+_num_samples = _first("_num_samples", "sklearn.utils.validation")
 _raise_for_params = _first(
     "_raise_for_params", "sklearn.utils.metadata_routing", "sklearn.utils._metadata_requests"
 )

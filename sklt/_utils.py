@@ -17,10 +17,12 @@ The public helpers of scikit-learn and NumPy do the work where they can
 messages that name the parameter and say what to do.
 """
 
+import numbers
 import warnings
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 
 #: Elements per chunk of (n_samples, n_classes) computations: bounds the temporaries.
@@ -43,12 +45,7 @@ def _check_sample_weight(sample_weight, n_samples):
     """
     if sample_weight is None:
         return np.ones(n_samples, dtype=np.float64)
-    try:
-        sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"sample_weight must be an array of {n_samples} non-negative numbers."
-        ) from exc
+    sample_weight = _as_numeric_array(sample_weight, "sample_weight")
     if sample_weight.shape != (n_samples,):
         raise ValueError(
             f"sample_weight has shape {sample_weight.shape} but there are {n_samples} samples."
@@ -62,6 +59,46 @@ def _check_sample_weight(sample_weight, n_samples):
     # Every metric here is a ratio of weighted sums: scaling the weights by their maximum
     # keeps the answer and keeps huge (finite) weights from overflowing the sums.
     return sample_weight / sample_weight.max()
+
+
+def _as_array(value, name):
+    """``np.asarray(value)``, with a ``ValueError`` naming ``name`` for ragged input."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError):  # ragged nested sequences and the like
+        raise ValueError(
+            f"{name} must be a rectangular array-like; got a ragged nested sequence (rows "
+            "of different lengths) or an object that is not an array."
+        ) from None
+
+
+def _as_numeric_array(value, name):
+    """``value`` as a float64 array of real numbers, or a ``TypeError`` naming ``name``.
+
+    Complex numbers, strings, dicts and objects that are not real numbers are refused
+    (NumPy would drop imaginary parts and parse numeric strings silently).
+    """
+    if isinstance(value, (str, bytes, dict)):
+        raise TypeError(f"{name} must be an array-like of numbers; got {type(value).__name__}.")
+    arr = _as_array(value, name)
+    if arr.dtype.kind == "O" and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in arr.ravel().tolist()
+    ):
+        arr = arr.astype(np.float64)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got an array of dtype {arr.dtype}.")
+    return arr.astype(np.float64)
+
+
+def _check_random_state(random_state, name="random_state"):
+    """:func:`sklearn.utils.check_random_state` with an error that names ``name``."""
+    try:
+        return check_random_state(random_state)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{name} must be None, an int in [0, 2**32 - 1] or a numpy.random.RandomState; "
+            f"got {random_state!r}."
+        ) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -82,7 +119,11 @@ def _label_kind(values):
 
 def _as_1d(y, name):
     """``y`` as a 1-D array; a column vector is raveled (with scikit-learn's warning)."""
-    y = np.asarray(y)
+    if y is None or isinstance(y, (str, bytes, dict)):
+        raise ValueError(
+            f"{name} must be a 1-D array-like of class labels; got {type(y).__name__}."
+        )
+    y = _as_array(y, name)
     if y.ndim == 2 and y.shape[1] == 1:
         warnings.warn(
             f"{name} is a column vector; pass a 1-D array of shape (n_samples,).",
@@ -102,6 +143,26 @@ def _isnan(y):
     if y.dtype.kind == "O":
         return np.asarray(y != y, dtype=bool)  # NaN is the only value unequal to itself
     return np.zeros(y.shape, dtype=bool)
+
+
+def _estimator_labels(y, name="y"):
+    """Fit-time labels of an estimator: ``y`` checked for what scikit-learn reports badly.
+
+    ``y`` must already be 1-D (:func:`~sklearn.utils.validation.column_or_1d`).
+    Numbers held in an object array get their own dtype (scikit-learn calls such a
+    target ``'unknown'``); complex labels raise a ``ValueError`` naming ``name``.
+    Everything else is left to scikit-learn's checks (whose messages its estimator
+    checks expect).
+    """
+    if y.dtype.kind == "c":
+        raise ValueError(
+            f"Complex data not supported: {name} must hold class labels, not complex numbers."
+        )
+    if y.dtype.kind == "O" and y.size and all(
+        isinstance(v, numbers.Real) and v == v for v in y.tolist()
+    ):
+        y = np.asarray(y.tolist())
+    return y
 
 
 def _check_labels(y, name, *, allow_empty=False):

@@ -28,9 +28,11 @@ import numpy as np
 from imblearn.under_sampling import RandomUnderSampler
 from scipy.stats import norm
 from sklearn.datasets import load_digits, make_circles, make_moons
-from sklearn.utils import Bunch, check_random_state, check_X_y
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils import Bunch, check_X_y
 
+from ._utils import _as_numeric_array
+from ._utils import _check_labels as _check_label_vector
+from ._utils import _check_random_state as check_random_state
 from .priors import long_tail_counts
 
 __all__ = [
@@ -45,11 +47,24 @@ __all__ = [
 ]
 
 
+#: Samples a generator makes at most: beyond, the arrays do not fit in memory (and
+#: mnist1d's generator, a Python loop, would run for days).
+_MAX_SAMPLES = 10**8
+
+
+def _as_float(value):
+    """``float(value)`` for a real number; Python ints beyond float64 give ``inf``."""
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf")
+
+
 def _check_ratio(imbalance_ratio, name="imbalance_ratio"):
     if (
         isinstance(imbalance_ratio, bool)
         or not isinstance(imbalance_ratio, Real)
-        or not np.isfinite(imbalance_ratio)
+        or not np.isfinite(_as_float(imbalance_ratio))
         or not imbalance_ratio >= 1
     ):
         raise ValueError(
@@ -58,11 +73,13 @@ def _check_ratio(imbalance_ratio, name="imbalance_ratio"):
     return float(imbalance_ratio)
 
 
-def _check_positive_int(value, name, *, allow_none=False):
+def _check_positive_int(value, name, *, allow_none=False, maximum=None, hint=""):
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name}={value} is too large: at most {maximum:,}{hint}.")
     return int(value)
 
 
@@ -72,18 +89,28 @@ def _seed_from(random_state):
 
 
 def _check_labels(X, y):
+    y = _check_label_vector(y, "y")
     X, y = check_X_y(X, y, accept_sparse=["csr", "csc"], dtype=None, ensure_all_finite=False)
-    check_classification_targets(y)
     classes, counts = np.unique(y, return_counts=True)
     return X, y, classes, counts
 
 
 def _check_noise(value, name):
     if isinstance(value, bool) or not isinstance(value, Real) or not (
-        np.isfinite(value) and value >= 0
+        np.isfinite(_as_float(value)) and value >= 0
     ):
         raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
     return float(value)
+
+
+def _check_finite_output(X, name, value):
+    """Raise if a generator's ``X`` overflowed (a huge ``noise``)."""
+    if not np.all(np.isfinite(X)):
+        raise ValueError(
+            f"{name}={value!r} is too large: the generated X overflows float64. Use a "
+            "smaller noise (the papers use 0.1 to 0.3)."
+        )
+    return X
 
 
 def _undersample(X, y, wanted, classes, random_state):
@@ -297,7 +324,12 @@ def make_shifted_test(
                 f"unknown: {sorted(unknown, key=str)}, missing: {missing}."
             )
         train_counts = [train_counts[c] for c in classes.tolist()]
-    train_counts = np.asarray(train_counts, dtype=np.float64)
+    if train_counts is None:
+        raise TypeError(
+            "train_counts must be an array of per-class training counts or a dict "
+            "{label: count}; got None."
+        )
+    train_counts = _as_numeric_array(train_counts, "train_counts")
     if train_counts.ndim != 1 or len(train_counts) != len(classes):
         raise ValueError(
             f"train_counts has shape {train_counts.shape} but y has {len(classes)} classes "
@@ -305,6 +337,10 @@ def make_shifted_test(
         )
     if not np.all(np.isfinite(train_counts)) or np.any(train_counts < 0):
         raise ValueError(f"train_counts must be finite and non-negative; got {train_counts}.")
+    if not train_counts.max() > 0:
+        raise ValueError(
+            "train_counts are all zero: give the training count (or frequency) of each class."
+        )
     n_max = _check_positive_int(n_max, "n_max", allow_none=True)
     if n_max is None:
         n_max = int(available.min())
@@ -371,7 +407,7 @@ def make_imbalanced_gaussians(n_samples=10_000, *, minority_fraction=0.05, rando
     >>> X.shape, round(float(y.mean()), 2)
     ((2000, 2), 0.05)
     """
-    n_samples = _check_positive_int(n_samples, "n_samples")
+    n_samples = _check_positive_int(n_samples, "n_samples", maximum=_MAX_SAMPLES)
     if (
         isinstance(minority_fraction, bool)
         or not isinstance(minority_fraction, Real)
@@ -386,7 +422,7 @@ def make_imbalanced_gaussians(n_samples=10_000, *, minority_fraction=0.05, rando
 
 
 def _toy_counts(n_samples, imbalance_ratio):
-    n_samples = _check_positive_int(n_samples, "n_samples")
+    n_samples = _check_positive_int(n_samples, "n_samples", maximum=_MAX_SAMPLES)
     imbalance_ratio = _check_ratio(imbalance_ratio)
     n_minority = int(round(n_samples / (1.0 + imbalance_ratio)))
     n_majority = n_samples - n_minority
@@ -438,6 +474,7 @@ def make_imbalanced_moons(n_samples=1000, *, imbalance_ratio=9, noise=0.2, rando
     noise = _check_noise(noise, "noise")
     seed = _seed_from(random_state)
     X, y = make_moons(n_samples=(n_major, n_minor), noise=noise, random_state=seed)
+    _check_finite_output(X, "noise", noise)
     return _shuffled(X, y, seed + 1)
 
 
@@ -483,6 +520,7 @@ def make_imbalanced_circles(
     seed = _seed_from(random_state)
     X, y = make_circles(n_samples=(n_major, n_minor), noise=noise, factor=factor,
                         random_state=seed)
+    _check_finite_output(X, "noise", noise)
     return _shuffled(X, y, seed + 1)
 
 
@@ -667,7 +705,14 @@ def load_mnist1d_lt(
             "load_mnist1d_lt needs the 'mnist1d' package; install the benchmark extra with "
             'pip install "sklt[bench]" (or pip install mnist1d).'
         ) from exc
-    n_samples = _check_positive_int(n_samples, "n_samples")
+    n_samples = _check_positive_int(
+        n_samples, "n_samples", maximum=10**6, hint=" (mnist1d generates samples one by one)"
+    )
+    if n_samples < 20:
+        raise ValueError(
+            f"n_samples={n_samples} is too small: MNIST-1D has 10 classes, and each needs "
+            "test and training samples (n_samples // 10 per class)."
+        )
     rng = check_random_state(random_state)
     args = get_dataset_args()
     args.num_samples = n_samples

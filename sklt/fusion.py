@@ -42,12 +42,14 @@ from ._compat import (
     _VisualBlock,
     routing_enabled,
 )
+from ._utils import _as_array, _estimator_labels
 from .adjust import adjust_logits, noisy_or
 from .posthoc import (
     _adjustment_dtype,
     _centred,
     _check_allowed_rows,
     _check_enough_classes,
+    _check_rectangular,
     _inner_log_scores,
     _resolve_source_prior,
 )
@@ -278,6 +280,28 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         self.uno_cv = uno_cv
         self.n_jobs = n_jobs
 
+    def _validate_estimators(self):
+        """Names and estimators; each entry a classifier with scores, or ``"drop"``.
+
+        scikit-learn's check, preceded by one that names ``estimators`` for entries
+        that are not estimators at all (a string other than ``"drop"``, a class).
+        """
+        for item in self.estimators if isinstance(self.estimators, list) else []:
+            if not (isinstance(item, tuple | list) and len(item) == 2):
+                continue  # scikit-learn's message covers the shape of the list
+            name, est = item
+            if isinstance(est, str) and est == "drop":
+                continue
+            if isinstance(est, type) or not (
+                hasattr(est, "fit")
+                and (hasattr(est, "predict_proba") or hasattr(est, "decision_function"))
+            ):
+                raise ValueError(
+                    f"estimators[{name!r}] must be a classifier instance with fit and "
+                    f"predict_proba or decision_function, or 'drop'; got {est!r}."
+                )
+        return super()._validate_estimators()
+
     def _check_temperatures(self, n_estimators):
         """One temperature entry per element of ``estimators``."""
         if not isinstance(self.temperature, list):
@@ -337,7 +361,13 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        _check_rectangular(X)
+        if isinstance(y, (list, tuple)):
+            y = _as_array(y, "y")
         X, y = indexable(X, y)
+        y_array = np.asarray(y)
+        if y_array.ndim == 1:
+            y = _estimator_labels(y_array)
         if len(y) == 0:
             raise ValueError(
                 f"Found array with 0 sample(s) while a minimum of 1 is required by "
@@ -465,8 +495,15 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         if self.uno_cv is None:
             entropies = {i: _entropy(_inner_log_scores(self.estimators_[i], X)) for i in uno}
         else:
-            cv = check_cv(self.uno_cv, y, classifier=True)
-            splits = list(cv.split(X, y))
+            try:
+                cv = check_cv(self.uno_cv, y, classifier=True)
+                splits = [(np.asarray(train), np.asarray(test)) for train, test in cv.split(X, y)]
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    "uno_cv must be None, a number of folds (int >= 2), a cross-validation "
+                    f"splitter or an iterable of (train, test) index arrays; got "
+                    f"{self.uno_cv!r} ({exc})."
+                ) from None
             results = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fit_fold_entropy)(active[i][1], X, y, train, test, params[active[i][0]])
                 for i in uno
@@ -601,7 +638,9 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         """
         log_proba = self._calibrated_log_proba(X)
         if self.fusion == "mean":
-            return logsumexp(log_proba, axis=0) - np.log(log_proba.shape[0])
+            # the shift in the scores' dtype: float32 stays float32 (and exact to it)
+            shift = log_proba.dtype.type(np.log(log_proba.shape[0]))
+            return logsumexp(log_proba, axis=0) - shift
         if self.fusion == "product":
             # sum_m log P_m as M * (mean - row max): no overflow before the shift.
             n_modalities = log_proba.shape[0]

@@ -36,10 +36,11 @@ from sklearn.metrics import balanced_accuracy_score, brier_score_loss, log_loss
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.metrics import get_scorer_names as _sklearn_get_scorer_names
 from sklearn.metrics import make_scorer as _sklearn_make_scorer
-from sklearn.utils._param_validation import InvalidParameterError
 
+from ._compat import InvalidParameterError
 from ._utils import (
     _CHUNK_ELEMENTS,
+    _as_array,
     _calibration_bins,
     _check_label_kinds,
     _check_labels,
@@ -320,7 +321,11 @@ def _check_proba(y_true, y_proba, labels, sample_weight, *, name="y_proba", pos_
     two classes) in a binary problem.
     """
     y_true = _check_labels(y_true, "y_true")
-    y_proba = np.asarray(y_proba)
+    if y_proba is None or isinstance(y_proba, (str, bytes, dict)):
+        raise ValueError(
+            f"{name} must be an array-like of probabilities; got {type(y_proba).__name__}."
+        )
+    y_proba = _as_array(y_proba, name)
     if y_proba.dtype.kind not in "fiub":
         raise ValueError(f"{name} must be numeric; got dtype {y_proba.dtype}.")
     if y_proba.dtype not in (np.float32, np.float64):
@@ -372,9 +377,10 @@ def _check_proba(y_true, y_proba, labels, sample_weight, *, name="y_proba", pos_
             if labels is None
             else ""
         )
+        source = "the labels of y_true" if labels is None else "labels"
         raise ValueError(
             f"{name} has {y_proba.shape[1]} columns but there are {len(classes)} classes "
-            f"{_format_labels(classes)}.{hint}"
+            f"{_format_labels(classes)} (from {source}): give one column per class.{hint}"
         )
     sums = y_proba.sum(axis=1, dtype=np.float64)
     bad = np.abs(sums - 1) > _PROBA_SUM_TOL
@@ -634,8 +640,8 @@ def segmentation_confusion_matrix(y_true, y_pred, *, n_classes=None, ignore_inde
            [0, 2, 0],
            [0, 0, 1]])
     """
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
+    y_true = _as_array(y_true, "y_true")
+    y_pred = _as_array(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
         raise ValueError(
             f"y_true and y_pred must be label maps of the same shape; got {y_true.shape} and "

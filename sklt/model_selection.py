@@ -22,10 +22,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator, check_cv
-from sklearn.utils import check_random_state, indexable
+from sklearn.utils import indexable
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _num_samples, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
+from ._compat import _num_samples
+from ._utils import _as_array, _check_random_state, _estimator_labels, _isnan
 from .priors import _format_classes
 
 __all__ = ["RepeatedTailSafeStratifiedKFold", "TailSafeStratifiedKFold", "adjustment_curve"]
@@ -46,8 +48,19 @@ def _encode_targets(y, owner):
     """``y`` as codes by order of first appearance (as StratifiedKFold), with the classes."""
     if y is None:
         raise ValueError(f"{owner} needs the labels y to stratify; got y=None.")
-    y = np.asarray(y)
-    kind = type_of_target(y)
+    if isinstance(y, (str, bytes, dict)):
+        raise ValueError(f"{owner} needs y as an array-like of labels; got {type(y).__name__}.")
+    y = _as_array(y, "y")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    if np.any(_isnan(y)):
+        raise ValueError(
+            f"{owner}: y contains NaN (at {int(_isnan(y).sum())} positions); class labels must "
+            "be integers or strings. Drop or impute the missing labels."
+        )
+    if y.ndim == 1:
+        y = _estimator_labels(y)
+    kind = type_of_target(y, input_name="y")
     if kind not in ("binary", "multiclass"):
         raise ValueError(
             f"{owner} stratifies binary or multiclass labels; got a {kind!r} target."
@@ -210,7 +223,7 @@ class TailSafeStratifiedKFold(BaseCrossValidator):
 
     def _make_test_folds(self, y):
         n_splits = self._check_params()
-        rng = check_random_state(self.random_state)
+        rng = _check_random_state(self.random_state)
         return _tail_safe_test_folds(y, n_splits, self.shuffle, rng, type(self).__name__)
 
     def _iter_test_masks(self, X=None, y=None, groups=None):
@@ -345,7 +358,7 @@ class RepeatedTailSafeStratifiedKFold(BaseCrossValidator):
             )
         n_splits = _check_n_splits(self.n_splits)
         n_repeats = self._check_n_repeats()
-        rng = check_random_state(self.random_state)
+        rng = _check_random_state(self.random_state)
         X, y = indexable(X, y)
         for repeat in range(n_repeats):
             cv = TailSafeStratifiedKFold(n_splits, shuffle=True, random_state=rng)
@@ -387,7 +400,7 @@ class _TailSafeHoldOut(BaseCrossValidator):
             raise ValueError(
                 f"test_size must be a fraction in (0, 1); got {self.test_size!r}."
             )
-        rng = check_random_state(self.random_state)
+        rng = _check_random_state(self.random_state)
         codes, classes = _encode_targets(y, "cv")
         counts = np.bincount(codes)
         if counts.max() < 2:
@@ -465,13 +478,19 @@ def _predict_time_params(estimator):
 
 
 def _check_predict_time_param(estimator, param_name):
+    if not callable(getattr(estimator, "get_params", None)) or isinstance(estimator, type):
+        raise TypeError(
+            "estimator must be a fitted sklt corrector or NoisyOrFusionClassifier (or a "
+            f"pipeline holding one); got {estimator!r}."
+        )
     if not isinstance(param_name, str):
         raise TypeError(f"param_name must be a string; got {param_name!r}.")
     params = estimator.get_params()
     if param_name not in params:
         raise ValueError(
-            f"{type(estimator).__name__} has no parameter {param_name!r}; its parameters "
-            f"include {sorted(k for k in params if k.rsplit('__', 1)[-1] in ('lam', 'tau'))}."
+            f"param_name={param_name!r}: {type(estimator).__name__} has no parameter "
+            f"{param_name!r}; its prediction-time strengths are "
+            f"{sorted(k for k in params if k.rsplit('__', 1)[-1] in ('lam', 'tau'))}."
         )
     prefix, _, name = param_name.rpartition("__")
     owner = params[prefix] if prefix else estimator
@@ -513,7 +532,7 @@ class _FittedGridScorer:
     """Scores of a fitted estimator with its strength set to each value: no refit."""
 
     def __init__(self, estimator, param_name, X, y, scorer, splits):
-        from sklearn.utils import _safe_indexing
+        from ._compat import _safe_indexing
 
         self.estimator = estimator
         self.param_name = param_name
@@ -646,6 +665,13 @@ def adjustment_curve(
     check_is_fitted(estimator)
     default = param_range is None
     grid = np.linspace(*_DEFAULT_RANGE, num=21) if default else _check_param_range(param_range)
+    if param_name.rsplit("__", 1)[-1] == "temperature" and not np.all(grid > 0):
+        raise ValueError(
+            "param_range must hold positive temperatures for param_name="
+            f"{param_name!r} (a temperature divides the scores); got "
+            f"{'the default strength range [0, 2]' if default else grid.tolist()}. Pass e.g. "
+            "param_range=np.linspace(0.5, 2, 16)."
+        )
     if callable(scoring):
         scorer = scoring
     elif isinstance(scoring, str):
@@ -659,7 +685,12 @@ def adjustment_curve(
         raise ValueError(
             f"tie_break must be 'middle' or 'closest_to_one'; got {tie_break!r}."
         )
+    if isinstance(y, (list, tuple)):
+        y = _as_array(y, "y")
     X, y = indexable(X, y)
+    y_array = np.asarray(y)
+    if y_array.ndim == 1:
+        y = _estimator_labels(y_array)
     y = column_or_1d(y)
     if _num_samples(X) == 0:
         raise ValueError("adjustment_curve needs validation samples; X has 0 samples.")

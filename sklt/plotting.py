@@ -68,7 +68,14 @@ def _style(defaults, kwargs, artist="line"):
     else:
         from matplotlib.patches import Patch as cls
     merged = normalize_kwargs(dict(defaults), cls)
-    merged.update(normalize_kwargs(dict(kwargs), cls))
+    user = normalize_kwargs(dict(kwargs), cls)
+    unknown = sorted(k for k in user if not callable(getattr(cls, f"set_{k}", None)))
+    if unknown:
+        raise TypeError(
+            f"Unknown style keyword argument(s) {unknown}: the extra keyword arguments are "
+            f"passed to matplotlib's {cls.__name__} (e.g. color, linestyle, alpha, label)."
+        )
+    merged.update(user)
     return merged
 
 
@@ -102,6 +109,8 @@ def _reliability_bins(y_true, y_prob, *, n_bins, strategy, pos_label, calibratio
     )
     if calibration == "auto":
         calibration = "positive_class" if len(classes) == 2 else "top_label"
+    if pos_label is not None:  # an unknown class is an error whichever the diagram
+        _encode([pos_label], classes, name="pos_label", classes_name="the classes")
     if calibration == "positive_class":
         if pos_label is None:
             if len(classes) != 2:
@@ -131,10 +140,18 @@ def _reliability_bins(y_true, y_prob, *, n_bins, strategy, pos_label, calibratio
     ece = float(np.abs(hits - score_sum).sum() / weight.sum())
     # the counts in the caller's units (the weights were scaled to a maximum of one)
     scale = 1.0 if sample_weight is None else float(np.max(np.asarray(sample_weight, float)))
-    return edges, prob_true, prob_pred, counts * scale, ece, calibration, pos_label
+    with np.errstate(over="ignore"):
+        counts = counts * scale
+    if not np.all(np.isfinite(counts)):
+        raise ValueError(
+            "The bin sums of sample_weight exceed the largest float64, so the counts cannot "
+            "be drawn; rescale sample_weight (only the ratios of the weights matter for the "
+            "diagram)."
+        )
+    return edges, prob_true, prob_pred, counts, ece, calibration, pos_label
 
 
-def _check_1d_numbers(value, name, length=None):
+def _check_1d_numbers(value, name, length=None, length_source=""):
     """``value`` as a 1-D float array (of ``length`` entries), or a ValueError naming it."""
     try:
         array = np.asarray(value, dtype=float)
@@ -143,7 +160,9 @@ def _check_1d_numbers(value, name, length=None):
     if array.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array; got shape {array.shape}.")
     if length is not None and len(array) != length:
-        raise ValueError(f"{name} has {len(array)} entries; expected {length}.")
+        raise ValueError(
+            f"{name} has {len(array)} entries; expected {length}{length_source}."
+        )
     return array
 
 
@@ -260,9 +279,10 @@ class ReliabilityDisplay:
                 f"{self.bin_edges!r}."
             )
         n_bins = len(edges) - 1
-        prob_true = _check_1d_numbers(self.prob_true, "prob_true", n_bins)
-        prob_pred = _check_1d_numbers(self.prob_pred, "prob_pred", n_bins)
-        counts = _check_1d_numbers(self.counts, "counts", n_bins)
+        per_bin = " (one per bin: bin_edges has n_bins + 1 entries)"
+        prob_true = _check_1d_numbers(self.prob_true, "prob_true", n_bins, per_bin)
+        prob_pred = _check_1d_numbers(self.prob_pred, "prob_pred", n_bins, per_bin)
+        counts = _check_1d_numbers(self.counts, "counts", n_bins, per_bin)
         if not np.all(np.isfinite(counts)) or np.any(counts < 0):
             raise ValueError(f"counts must be finite and non-negative; got {self.counts!r}.")
         for name, values in (("prob_true", prob_true), ("prob_pred", prob_pred)):
@@ -272,8 +292,12 @@ class ReliabilityDisplay:
                     f"{name} must hold frequencies in [0, 1] (NaN for an empty bin); got "
                     f"{values}."
                 )
-        if not isinstance(self.ece, Real) or not np.isfinite(self.ece) or self.ece < 0:
-            raise ValueError(f"ece must be a finite non-negative number; got {self.ece!r}.")
+        if (
+            not isinstance(self.ece, Real)
+            or isinstance(self.ece, bool)
+            or not 0 <= self.ece <= 1
+        ):
+            raise ValueError(f"ece must be a calibration error in [0, 1]; got {self.ece!r}.")
         if self.calibration not in ("top_label", "positive_class"):
             raise ValueError(
                 "calibration must be 'top_label' or 'positive_class'; got "
@@ -608,6 +632,10 @@ def _optional_array(value, name, shape):
         raise ValueError(f"{name} must hold numbers; got {value!r}.") from None
     if array.shape != shape:
         raise ValueError(f"{name} has shape {array.shape}; expected {shape}.")
+    if np.any(np.isinf(array)) or np.any(array < 0):
+        raise ValueError(
+            f"{name} must hold finite non-negative numbers (NaN where unknown); got {array}."
+        )
     return array
 
 
@@ -616,6 +644,8 @@ def _optional_number(value, name):
         return None
     if not isinstance(value, Real) or isinstance(value, bool):
         raise ValueError(f"{name} must be a number or None; got {value!r}.")
+    if not np.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite number or None; got {value!r}.")
     return float(value)
 
 
@@ -759,10 +789,22 @@ class AdjustmentCurveDisplay:
                 f"param_range and scores must be 1-D arrays of the same length; got shapes "
                 f"{values.shape} and {scores.shape}."
             )
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"param_range must hold finite numbers; got {values}.")
+        if np.any(np.isinf(scores)):
+            raise ValueError(
+                f"scores must be finite (NaN for a value that was not scored); got {scores}."
+            )
         std = _optional_array(self.std, "std", values.shape)
         fold_scores = None
         if self.fold_scores is not None:
-            fold_scores = np.asarray(self.fold_scores, dtype=float)
+            try:
+                fold_scores = np.asarray(self.fold_scores, dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"fold_scores must be an (n_splits, n_values) array of numbers; got "
+                    f"{self.fold_scores!r}."
+                ) from None
             if fold_scores.ndim != 2 or fold_scores.shape[1] != len(values):
                 raise ValueError(
                     f"fold_scores has shape {fold_scores.shape}; expected (n_splits, "
@@ -1153,7 +1195,14 @@ class ClassAccuracyDisplay:
                 f"classes must be a non-empty 1-D array of labels; got {self.classes!r}."
             )
         n_classes = len(classes)
-        counts = _check_1d_numbers(self.train_counts, "train_counts", n_classes)
+        try:
+            n_unique = len(np.unique(classes))
+        except TypeError:
+            n_unique = len(set(classes.tolist()))
+        if n_unique != n_classes:
+            raise ValueError(f"classes has duplicate labels: {self.classes!r}.")
+        counts = _check_1d_numbers(self.train_counts, "train_counts", n_classes,
+                                   " (one per entry of classes)")
         if not np.all(np.isfinite(counts)) or np.any(counts < 0):
             raise ValueError(
                 f"train_counts must be finite and non-negative; got {self.train_counts!r}."

@@ -26,12 +26,23 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, routing_enabled
+from ._utils import _as_array, _estimator_labels
 from .adjust import adjust_logits, log_prior_ratio
 from .priors import _check_sample_weight, _format_classes, check_prior, class_counts
 
 __all__ = ["LogitAdjuster", "PriorShiftClassifier"]
 
 _PRIOR_CONSTRAINT = [StrOptions({"auto", "uniform"}), "array-like", dict]
+
+
+def _check_rectangular(X):
+    """A list or tuple ``X`` must be rectangular (it goes to the inner model as is).
+
+    The inner model's own validation reports a ragged nested list from inside NumPy
+    ("setting an array element with a sequence"); this names ``X`` instead.
+    """
+    if isinstance(X, list | tuple):
+        _as_array(X, "X")
 
 
 def _inner_log_scores(estimator, X):
@@ -46,6 +57,7 @@ def _inner_log_scores(estimator, X):
     values.
     """
     name = type(estimator).__name__
+    _check_rectangular(X)
     if hasattr(estimator, "predict_proba"):
         proba = np.asarray(estimator.predict_proba(X))
         if proba.dtype.kind != "f":
@@ -91,7 +103,13 @@ def _validate_fit_data(owner, X, y, sample_weight):
         raise ValueError(
             f"{type(owner).__name__} requires y to be passed, but the target y is None."
         )
+    _check_rectangular(X)
+    if isinstance(y, (list, tuple)):
+        y = _as_array(y, "y")
     X, y = indexable(X, y)
+    y_array = np.asarray(y)
+    if y_array.ndim == 1:
+        y = _estimator_labels(y_array)
     y = column_or_1d(y, warn=True)
     if y.shape[0] == 0:
         raise ValueError(

@@ -15,7 +15,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._utils import _encode
+from ._utils import _as_array, _encode, _isnan, _label_kind
 
 __all__ = [
     "check_prior",
@@ -27,6 +27,8 @@ __all__ = [
 
 # Counts up to 2**53 are exact in float64, where the profiles are computed.
 _MAX_COUNT = 2**53
+# More classes than any dataset has; bounds the profile's memory (8 bytes per class).
+_MAX_CLASSES = 2**24
 
 
 def _format_classes(classes, limit=6):
@@ -37,11 +39,20 @@ def _format_classes(classes, limit=6):
 
 def _check_classes(classes):
     """``classes`` as a non-empty 1-D array of distinct labels (any order)."""
-    if isinstance(classes, (str, bytes)) or np.ndim(classes) == 0:
+    if isinstance(classes, (str, bytes)) or np.ndim(_as_array(classes, "classes")) == 0:
         raise TypeError(
             f"classes must be a 1-D array-like of class labels; got {classes!r}."
         )
-    classes = np.asarray(classes)
+    if isinstance(classes, dict):
+        raise TypeError("classes must be a 1-D array-like of class labels; got a dict.")
+    if isinstance(classes, (list, tuple)) and len(
+        {isinstance(c, (str, bytes, np.str_)) for c in classes}
+    ) > 1:
+        raise TypeError(
+            f"classes mixes strings and numbers: {_format_classes(classes)}; use labels of "
+            "one type."
+        )
+    classes = _as_array(classes, "classes")
     if classes.ndim != 1:
         raise ValueError(
             f"classes must be a 1-D array-like of class labels; got an array of shape "
@@ -58,6 +69,16 @@ def _check_classes(classes):
         ) from exc
     if n_unique != classes.size:
         raise ValueError(f"classes has duplicate labels: {_format_classes(classes)}.")
+    if np.any(_isnan(classes)):
+        raise ValueError(
+            f"classes contains NaN: {_format_classes(classes)}; class labels must be "
+            "integers or strings."
+        )
+    if classes.dtype.kind == "O" and _label_kind(classes) == "mixed":
+        raise TypeError(
+            f"classes mixes strings and numbers: {_format_classes(classes)}; use labels of "
+            "one type."
+        )
     return classes
 
 
@@ -163,6 +184,10 @@ def class_counts(y, classes, sample_weight=None):
     array([1., 2., 1.])
     """
     counts, scale = _weighted_counts(y, classes, sample_weight)
+    if sample_weight is not None and np.size(y) and not counts.sum() > 0:
+        raise ValueError(
+            "sample_weight sums to zero; give at least one sample a positive weight."
+        )
     if scale != 1.0:
         counts = counts * scale
         if not np.all(np.isfinite(counts)):
@@ -413,10 +438,19 @@ def long_tail_counts(n_max, n_classes, imbalance_ratio, *, profile="exponential"
         raise ValueError(
             f"n_max={n_max} is too large: counts are exact only up to 2**53 = {_MAX_COUNT}."
         )
+    if n_classes > _MAX_CLASSES:
+        raise ValueError(
+            f"n_classes={n_classes} is too large: at most 2**24 = {_MAX_CLASSES} classes."
+        )
     if isinstance(imbalance_ratio, bool) or not isinstance(imbalance_ratio, Real):
         raise TypeError(f"imbalance_ratio must be a number >= 1; got {imbalance_ratio!r}.")
+    given = imbalance_ratio
+    try:
+        imbalance_ratio = float(imbalance_ratio)  # Python ints beyond int64 included
+    except OverflowError:
+        imbalance_ratio = np.inf
     if not (np.isfinite(imbalance_ratio) and imbalance_ratio >= 1):
-        raise ValueError(f"imbalance_ratio must be a finite number >= 1; got {imbalance_ratio!r}.")
+        raise ValueError(f"imbalance_ratio must be a finite number >= 1; got {given!r}.")
     n_max, n_classes = int(n_max), int(n_classes)
     if profile == "exponential":
         if n_classes == 1:

@@ -12,6 +12,8 @@ F32_TINY = float(np.finfo(np.float32).tiny)
 #: Largest weight of a loss term (LADE's alpha and lam, the estimated-offset lambdas):
 #: the papers use values below 1; beyond 1e6 float32 losses overflow on ordinary logits.
 MAX_LOSS_WEIGHT = 1e6
+#: Largest layer width or class count: beyond, torch cannot index (nor memory hold) a layer.
+MAX_SIZE = 2**31 - 1
 #: Probabilities below the smallest normal float64 are reported as it (log: about -708.4).
 LOG_TINY64 = math.log(np.finfo(np.float64).tiny)
 
@@ -21,15 +23,15 @@ def _describe(value):
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def check_int(value, name, *, low=None, allow_none=False, hint=""):
-    """An integer (bool excluded, numpy integers accepted) ``>= low``."""
+def check_int(value, name, *, low=None, high=None, allow_none=False, hint=""):
+    """An integer (bool excluded, numpy integers accepted) in ``[low, high]``."""
     if value is None and allow_none:
         return None
     what = ("None or " if allow_none else "") + "an int" + (
-        f" >= {low}" if low is not None else "")
+        f" >= {low}" if low is not None else "") + (f" <= {high}" if high is not None else "")
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be {what}{hint}; got {_describe(value)}.")
-    if low is not None and value < low:
+    if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(f"{name} must be {what}{hint}; got {_describe(value)}.")
     return int(value)
 
@@ -58,19 +60,23 @@ def check_units(value, name, *, allow_empty=True):
     """A positive int or a sequence of positive ints (layer widths)."""
     if isinstance(value, Integral) and not isinstance(value, bool):
         units = (value,)
-    elif isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
+    elif isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__") or (
+        isinstance(value, np.ndarray) and value.ndim == 0
+    ):
         raise TypeError(
             f"{name} must be a positive int or a sequence of positive ints; got "
             f"{_describe(value)}."
         )
     else:
         units = tuple(value)
-    if any(isinstance(u, bool) or not isinstance(u, Integral) or u < 1 for u in units) or (
-        not units and not allow_empty
-    ):
+    if any(isinstance(u, bool) or not isinstance(u, Integral) or not 1 <= u <= MAX_SIZE
+           for u in units) or (not units and not allow_empty):
         need = "a positive int or a non-empty sequence" if not allow_empty \
             else "a positive int or a sequence"
-        raise ValueError(f"{name} must be {need} of positive ints; got {_describe(value)}.")
+        raise ValueError(
+            f"{name} must be {need} of positive ints (at most {MAX_SIZE}); got "
+            f"{_describe(value)}."
+        )
     return tuple(int(u) for u in units)
 
 

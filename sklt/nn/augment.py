@@ -28,11 +28,19 @@ reproducible); an int seeds one generator per object (a fresh copy, such as the
 one :class:`~sklt.nn.LongTailClassifier` clones at ``fit``, starts over).
 """
 
+import numbers
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
-from sklt.nn._validation import check_counts, check_int, check_labels, check_real
+from sklt.nn._validation import (
+    check_counts,
+    check_int,
+    check_labels,
+    check_real,
+    check_sample_weight,
+)
 
 __all__ = ["Mixup", "Remix", "UniMix"]
 
@@ -65,6 +73,36 @@ def _check_counts(class_counts):
     return counts
 
 
+def _check_random_state(random_state):
+    """A NumPy generator from ``random_state`` (None, an int >= 0 or a Generator)."""
+    if isinstance(random_state, bool) or not (
+        random_state is None
+        or isinstance(random_state, np.random.Generator | np.random.SeedSequence)
+        or (isinstance(random_state, numbers.Integral) and random_state >= 0)
+    ):
+        raise ValueError(
+            "random_state must be None, a non-negative int or a numpy.random.Generator; got "
+            f"{random_state!r}."
+        )
+    return np.random.default_rng(random_state)
+
+
+def _check_batch_labels(y, counts):
+    """Encoded labels of a batch, each with a positive count in ``counts``."""
+    y = check_labels(y, np.iinfo(np.int64).max, name="y")
+    if y.size and y.max() >= counts.size:
+        raise ValueError(
+            f"y holds class index {int(y.max())}, outside the {counts.size} classes of "
+            f"class_counts (0..{counts.size - 1}); pass one training count per class."
+        )
+    if y.size and np.any(counts[y] <= 0):
+        raise ValueError(
+            "class_counts gives a zero count to a class present in the batch; pass the "
+            "training class counts."
+        )
+    return y
+
+
 def _beta(rng, alpha, size):
     a = min(alpha, _ALPHA_CAP)
     return rng.beta(a, a, size=size)
@@ -83,7 +121,7 @@ class _BaseMix(BaseEstimator):
             return np.random.default_rng(seed)
         rng = getattr(self, "_rng_", None)
         if rng is None or getattr(self, "_rng_seed_", None) is not self.random_state:
-            rng = np.random.default_rng(self.random_state)
+            rng = _check_random_state(self.random_state)
             self._rng_, self._rng_seed_ = rng, self.random_state
         return rng
 
@@ -126,12 +164,7 @@ class _BaseMix(BaseEstimator):
         """
         self._validate()
         counts = _check_counts(class_counts)
-        y = check_labels(y, counts.size, name="y")
-        if y.size and np.any(counts[y] <= 0):
-            raise ValueError(
-                "class_counts gives a zero count to a class present in the batch; pass the "
-                "training class counts."
-            )
+        y = _check_batch_labels(y, counts)
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be None or a numpy.random.Generator; got {rng!r}.")
         rng = self._rng() if rng is None else rng
@@ -179,8 +212,20 @@ class _BaseMix(BaseEstimator):
                 f"X must be (n_samples, ...) with one label per sample; got X of shape "
                 f"{tuple(X.shape)} and {len(y)} labels."
             )
-        n_classes = len(class_counts)
-        partner, xi, lam = self.sample(y, class_counts)
+        counts = _check_counts(class_counts)
+        n_classes = counts.size
+        if sample_weight is not None:
+            sw = sample_weight.detach().cpu().numpy() if torch.is_tensor(sample_weight) \
+                else sample_weight
+            # scaled to a maximum of one: only the ratios enter the soft targets, and the
+            # mixed weights stay finite in float32 whatever the caller's scale. A batch
+            # whose weights are all zero is valid (it adds nothing to the loss).
+            weights = np.zeros(X.shape[0]) if np.shape(sw) == (X.shape[0],) and not np.any(
+                np.asarray(sw, dtype=object) != 0) else check_sample_weight(
+                sw, X.shape[0], normalize=False)
+            scale = weights.max() if weights.size and weights.max() > 0 else 1.0
+            weights = weights / scale
+        partner, xi, lam = self.sample(y, counts)
         device = X.device
         ydev = torch.as_tensor(np.asarray(y.detach().cpu() if torch.is_tensor(y) else y),
                                dtype=torch.long, device=device)
@@ -195,17 +240,20 @@ class _BaseMix(BaseEstimator):
         if sample_weight is None:
             Y_soft = lam_t * onehot + (1.0 - lam_t) * onehot[partner_t]
             return X_mixed, Y_soft
-        w = torch.as_tensor(sample_weight, device=device).to(target_dtype)
-        if w.shape != (X.shape[0],):
-            raise ValueError(
-                f"sample_weight must have shape ({X.shape[0]},); got {tuple(w.shape)}."
-            )
+        w = torch.as_tensor(weights, dtype=target_dtype, device=device)
         part_i, part_j = lam_t * w[:, None], (1.0 - lam_t) * w[partner_t][:, None]
         w_mixed = (part_i + part_j).squeeze(1)
         Y_soft = part_i * onehot + part_j * onehot[partner_t]
         unweighted = lam_t * onehot + (1.0 - lam_t) * onehot[partner_t]
         safe = torch.where(w_mixed > 0, w_mixed, 1.0)[:, None]
         Y_soft = torch.where(w_mixed[:, None] > 0, Y_soft / safe, unweighted)
+        w_mixed = w_mixed * scale  # back to the caller's units
+        if not bool(torch.all(torch.isfinite(w_mixed))):
+            raise ValueError(
+                f"sample_weight up to {scale:.3g} overflows the mixed weights in "
+                f"{target_dtype}; rescale sample_weight (only the ratios of the weights "
+                "matter for the loss's minimiser)."
+            )
         return X_mixed, Y_soft, w_mixed
 
 
@@ -422,12 +470,7 @@ class UniMix(_BaseMix):
         """
         self._validate()
         counts = _check_counts(class_counts)
-        y = check_labels(y, counts.size, name="y")
-        if y.size and np.any(counts[y] <= 0):
-            raise ValueError(
-                "class_counts gives a zero count to a class present in the batch; pass the "
-                "training class counts."
-            )
+        y = _check_batch_labels(y, counts)
         if not y.size:
             return np.zeros(0)
         # n^tau normalised, in log space relative to the largest term: for any finite tau

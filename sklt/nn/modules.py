@@ -7,7 +7,7 @@ Both return raw logits of shape ``(N, n_classes)``. Their size arguments
 
 from torch import nn
 
-from sklt.nn._validation import check_int, check_real, check_units
+from sklt.nn._validation import MAX_SIZE, check_int, check_real, check_units
 
 __all__ = ["CNN1d", "MLP"]
 
@@ -18,7 +18,7 @@ def _check_size(value, name):
             f"{name} is not set: fit the classifier (sizes come from the data) or pass "
             f"module__{name}."
         )
-    return check_int(value, name, low=1)
+    return check_int(value, name, low=1, high=MAX_SIZE)
 
 
 def _check_dropout(dropout):

@@ -35,6 +35,7 @@ from torch import nn
 from sklt._utils import _encode
 from sklt.nn._validation import (
     MAX_LOSS_WEIGHT,
+    MAX_SIZE,
     check_finite_float32,
     check_int,
     check_labels,
@@ -56,7 +57,7 @@ __all__ = [
 def _check_size(value, name, *, hint=""):
     if value is None:
         raise ValueError(f"{name} is not set{hint}.")
-    return check_int(value, name, low=1)
+    return check_int(value, name, low=1, high=MAX_SIZE)
 
 
 def _check_nonneg(value, name):

@@ -15,6 +15,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sklt._utils import _as_array, _estimator_labels
 from sklt.nn._validation import check_finite_float32, check_real, log_proba_and_proba
 from sklt.nn.offset import _features_and_logits, _last_linear, _module_of, _unwrap_net
 
@@ -90,13 +91,31 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
 
     def _validate_X(self, X, y="no_validation", reset=False):
         kwargs = {"dtype": (np.float32, np.float64), "allow_nd": True, "reset": reset}
+        if isinstance(X, list | tuple):
+            X = _as_array(X, "X")
         if isinstance(y, str) and y == "no_validation":
             X = validate_data(self, X, **kwargs)
+            self._check_sample_shape(X)
             check_finite_float32(X)
             return X
+        if isinstance(y, list | tuple):
+            y = _as_array(y, "y")
+        y_array = np.asarray(y)
+        if y_array.ndim == 1:
+            y = _estimator_labels(y_array)
         X, y = validate_data(self, X, y, **kwargs)
         check_finite_float32(X)
+        self.sample_shape_ = tuple(X.shape[1:])
         return X, y
+
+    def _check_sample_shape(self, X):
+        """``X`` has the per-sample shape seen at fit (``n_features_in_`` is only axis 1)."""
+        expected = getattr(self, "sample_shape_", None)
+        if expected is not None and tuple(X.shape[1:]) != expected:
+            raise ValueError(
+                f"X has samples of shape {tuple(X.shape[1:])}, but TauNormalizedClassifier was "
+                f"fitted on samples of shape {expected}."
+            )
 
     def fit(self, X, y, **fit_params):
         """Use (or fit) the network and read its last linear layer.
