@@ -4,17 +4,23 @@ Times :func:`sklt.adjust.adjust_logits` on ``n_samples x n_classes`` float32
 scores (default 200,000 x 1,000) along each of its paths — logits, probabilities
 or log-probabilities in; log-probabilities, probabilities or logits out; with and
 without a temperature and a strength — against one ``np.log`` pass over a
-matrix of the same size, in the same process. Each round times the floor and
-then every path back to back (interleaved, so that they share the machine's
-load); the reported ratio is the median over rounds of ``time(path) /
-time(floor of the same round)``. A "naive NumPy" row (``scipy.special.softmax``
-of ``z / T + s * offset``, what one writes without sklt) gives the context.
+matrix of the same size (a fresh output, as the adjustment allocates one), in
+the same process. Each round times, for every path, the floor immediately
+followed by the path (interleaved, so that the two share the machine's load);
+a path's ratio is the median over rounds of ``time(path) / time(floor just
+before it)``.
+
+Two clocks: the CPU time of the process (``time.process_time``, every thread;
+sklt runs BLAS on one thread, so it is the work done) and the wall clock. On a
+shared machine the CPU-time ratio moves much less with the other processes'
+load: the target (at most 1.5x ``np.log``) is judged on it, and the wall-clock
+ratio is reported beside it. A third column, the best round's CPU time over the
+best floor, estimates the cost without interference.
 
 Peak memory is measured with ``tracemalloc`` (it sees NumPy's allocations) and
 reported relative to the output's size: the target is 1 (the output, plus a
-chunk-sized scratch buffer). Target ratio: at most 1.5x ``np.log`` (wall clock).
-The ratio of the thread's CPU times is reported beside it: on a shared machine
-it moves less with the other processes' load.
+chunk-sized scratch buffer). A "naive NumPy" row (``scipy.special.softmax`` of
+``z / T + s * offset``, what one writes without sklt) gives the context.
 
 Logits are ``N(0, 3^2)`` (a 1,000-class network's logits); probabilities are
 normalised uniform draws. Run ``python benchmarks/bench_adjust.py``
@@ -97,9 +103,10 @@ def run(quick=True, n_samples=200_000, n_classes=1_000, rounds=None, seed=0):
     Returns
     -------
     rows : list of dict
-        Keys ``operation``, ``seconds`` (median), ``ratio_to_log`` (median of
-        per-round wall-clock ratios), ``cpu_ratio_to_log`` (the same with the
-        thread's CPU time, less sensitive to other processes), ``target``,
+        Keys ``operation``, ``seconds`` (median wall clock), ``cpu_ratio_to_log``
+        (median of per-round ratios of the process's CPU time; the target is
+        judged on it), ``ratio_to_log`` (the same with the wall clock),
+        ``best_cpu_ratio_to_log`` (best round over best floor), ``target``,
         ``meets_target``, ``peak_mib``, ``peak_over_output``, ``n_samples``,
         ``n_classes``, ``dtype``, ``rounds``.
     """
@@ -109,37 +116,44 @@ def run(quick=True, n_samples=200_000, n_classes=1_000, rounds=None, seed=0):
     for fn in paths.values():  # warm up
         del_me = fn()
         del del_me
+
+    def timed(fn):
+        start, cpu = time.perf_counter(), time.process_time()
+        out = fn()
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        del out
+        return seconds, cpu
+
     times = {name: [] for name in paths}
+    cpus = {name: [] for name in paths}
     ratios = {name: [] for name in paths}
     cpu_ratios = {name: [] for name in paths}
-    floors = []
+    floors, floor_cpus = [], []
     for _ in range(rounds):
-        start, cpu = time.perf_counter(), time.thread_time()
-        floor_out = np.log(proba)
-        floor, floor_cpu = time.perf_counter() - start, time.thread_time() - cpu
-        del floor_out
-        floors.append(floor)
         for name, fn in paths.items():
-            start, cpu = time.perf_counter(), time.thread_time()
-            out = fn()
-            seconds, cpu = time.perf_counter() - start, time.thread_time() - cpu
-            del out
+            floor, floor_cpu = timed(lambda: np.log(proba))
+            seconds, cpu = timed(fn)
+            floors.append(floor)
+            floor_cpus.append(floor_cpu)
             times[name].append(seconds)
+            cpus[name].append(cpu)
             ratios[name].append(seconds / floor)
             cpu_ratios[name].append(cpu / floor_cpu)
+    best_floor = min(floor_cpus)
     rows = [{
         "operation": "np.log (floor)", "seconds": float(np.median(floors)), "ratio_to_log": 1.0,
-        "cpu_ratio_to_log": 1.0, "target": None, "meets_target": None,
-        "peak_mib": _peak_bytes(lambda: np.log(proba)) / 2**20,
+        "cpu_ratio_to_log": 1.0, "best_cpu_ratio_to_log": 1.0, "target": None,
+        "meets_target": None, "peak_mib": _peak_bytes(lambda: np.log(proba)) / 2**20,
     }]
     for name, fn in paths.items():
-        ratio = float(np.median(ratios[name]))
+        cpu_ratio = float(np.median(cpu_ratios[name]))
         naive = name.startswith("naive")
         rows.append({
-            "operation": name, "seconds": float(np.median(times[name])), "ratio_to_log": ratio,
-            "cpu_ratio_to_log": float(np.median(cpu_ratios[name])),
+            "operation": name, "seconds": float(np.median(times[name])),
+            "ratio_to_log": float(np.median(ratios[name])), "cpu_ratio_to_log": cpu_ratio,
+            "best_cpu_ratio_to_log": min(cpus[name]) / best_floor,
             "target": None if naive else TARGET,
-            "meets_target": None if naive else bool(ratio <= TARGET),
+            "meets_target": None if naive else bool(cpu_ratio <= TARGET),
             "peak_mib": _peak_bytes(fn) / 2**20,
         })
     for row in rows:
@@ -151,17 +165,18 @@ def run(quick=True, n_samples=200_000, n_classes=1_000, rounds=None, seed=0):
 def format_table(rows):
     """Markdown table of :func:`run`'s rows."""
     lines = [
-        "| path | seconds (median) | ratio to np.log (median) | CPU-time ratio | target | "
-        "peak memory (MiB) | peak / output size |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| path | seconds (median) | CPU-time ratio to np.log (median) | best round | "
+        "wall-clock ratio (median) | target (CPU time) | peak memory (MiB) | "
+        "peak / output size |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         target = "—" if r["target"] is None else f"≤ {r['target']}x"
         if r["meets_target"] is False:
             target += " **missed**"
         lines.append(
-            f"| {r['operation']} | {r['seconds']:.3f} | {r['ratio_to_log']:.2f}x | "
-            f"{r['cpu_ratio_to_log']:.2f}x | {target} | "
+            f"| {r['operation']} | {r['seconds']:.3f} | {r['cpu_ratio_to_log']:.2f}x | "
+            f"{r['best_cpu_ratio_to_log']:.2f}x | {r['ratio_to_log']:.2f}x | {target} | "
             f"{r['peak_mib']:.0f} | {r['peak_over_output']:.2f} |"
         )
     return "\n".join(lines)

@@ -31,6 +31,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
+from scipy.linalg import get_lapack_funcs
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _num_features, check_is_fitted
@@ -48,12 +49,14 @@ __all__ = [
 ]
 
 
-def _check_scores(scores, name, input):
+def _check_scores(scores, name, input, *, return_row_sums=False):
     """Validate a 2-D score array; return it as float64 (no copy when it already is).
 
-    Validation is two reductions (min and max) over the data: NaN, ``+inf`` and,
-    for probabilities, negative values and rows without probability mass raise
-    a ``ValueError`` naming ``name``.
+    Validation is one pass for the row sums and one for the minimum (for
+    probabilities) or the maximum: NaN, ``+inf`` and, for probabilities,
+    negative values and rows without probability mass raise a ``ValueError``
+    naming ``name``. With ``return_row_sums``, also the row sums of
+    probabilities (None for other inputs), which BBSE-soft reuses.
     """
     if not isinstance(input, str) or input not in ("proba", "log_proba", "logits"):
         raise ValueError(f"input must be 'proba', 'log_proba' or 'logits'; got {input!r}.")
@@ -66,13 +69,14 @@ def _check_scores(scores, name, input):
     if scores.shape[1] < 2:
         raise ValueError(f"{name} must have at least 2 classes (columns); got {scores.shape[1]}.")
     scores = scores.astype(np.float64, copy=False)
+    total = None
     if input == "proba":
-        # one pass for the sign, one (einsum) for the row sums: NaN and +inf
-        # show in the sums, rows without mass too
+        # NaN and +inf show in the row sums, rows without mass too
         total = np.einsum("ij->i", scores)
-        if not (scores.min() >= 0 and np.all(total < np.inf)):  # False for NaN too
+        low, high = total.min(), total.max()
+        if not (scores.min() >= 0 and high < np.inf):  # False for NaN too
             raise ValueError(f"{name} must hold finite, non-negative probabilities.")
-        if not np.all(total > 0):
+        if not low > 0:
             rows = np.flatnonzero(~(total > 0))
             raise ValueError(
                 f"{name} has {rows.size} row(s) in which every class has probability 0 (first: "
@@ -80,7 +84,7 @@ def _check_scores(scores, name, input):
             )
     elif not scores.max() < np.inf:
         raise ValueError(f"{name} contains NaN or +inf.")
-    return scores
+    return (scores, total) if return_row_sums else scores
 
 
 def _check_tol_max_iter(tol, max_iter):
@@ -180,11 +184,12 @@ def _encode_labels(y, n_classes, classes, name="y_val"):
     return _encode(y, classes, name=name, classes_name="classes")
 
 
-def _soft_predictions(scores, input, name):
+def _soft_predictions(scores, row_sums, input, name):
     """``(P, c)``: probabilities up to a row scale and the scale ``c`` (``P * c[:, None]``
-    sums to one per row); BBSE-soft folds ``c`` into its products."""
+    sums to one per row); BBSE-soft folds ``c`` into its products. ``row_sums``: the
+    validated row sums of probabilities (reused, not recomputed)."""
     if input == "proba":
-        return scores, 1.0 / np.einsum("ij->i", scores)  # validated: positive row sums
+        return scores, 1.0 / row_sums
     proba = _adjust(scores, None, None, 1.0, 1.0, -1, input, "proba", name)
     return proba, np.ones(len(proba))
 
@@ -326,6 +331,31 @@ def _em(proba, source_prior, prior, weights, max_iter, tol):
     return prior, n_iter, delta
 
 
+def _solve_confusion(joint, mu):
+    """``(w, rank)`` with ``C w = mu``.
+
+    An LU factorisation solves it when LAPACK's estimate of the reciprocal
+    condition number (1-norm) is above ``1e-6`` (the usual case, a few
+    microseconds; the answer then agrees with the SVD's to about ``1e-10``);
+    otherwise an SVD gives the numerical rank (singular values above
+    ``max * n_classes * eps``) and the minimum-norm least-squares solution, as
+    ``np.linalg.lstsq`` would.
+    """
+    k = joint.shape[0]
+    getrf, getrs, gecon = get_lapack_funcs(("getrf", "getrs", "gecon"), (joint,))
+    lu, piv, info = getrf(joint)
+    if info == 0:
+        rcond, info = gecon(lu, np.abs(joint).sum(axis=0).max())
+        if info == 0 and rcond > 1e-6:
+            w, info = getrs(lu, piv, mu)
+            if info == 0:
+                return w, k
+    u, sing, vt = np.linalg.svd(joint)
+    keep = sing > sing.max() * k * np.finfo(np.float64).eps
+    w = vt[keep].T @ ((u[:, keep].T @ mu) / sing[keep])
+    return w, int(keep.sum())
+
+
 def bbse_prior(
     val_scores,
     y_val,
@@ -404,8 +434,9 @@ def bbse_prior(
     array([0.167, 0.833])
     """
     soft = _check_flag(soft, "soft")
-    val_scores = _check_scores(val_scores, "val_scores", input)
-    target_scores = _check_scores(target_scores, "target_scores", input)
+    val_scores, val_sums = _check_scores(val_scores, "val_scores", input, return_row_sums=True)
+    target_scores, target_sums = _check_scores(target_scores, "target_scores", input,
+                                               return_row_sums=True)
     n_classes = val_scores.shape[1]
     if target_scores.shape[1] != n_classes:
         raise ValueError(f"target_scores has {target_scores.shape[1]} columns but val_scores has "
@@ -417,8 +448,9 @@ def bbse_prior(
     n_val = y_idx.shape[0]
     if soft:
         # BBSE-soft: rows normalised (1 / row sum folded into the label weights)
-        val_proba, val_scale = _soft_predictions(val_scores, input, "val_scores")
-        target_proba, target_scale = _soft_predictions(target_scores, input, "target_scores")
+        val_proba, val_scale = _soft_predictions(val_scores, val_sums, input, "val_scores")
+        target_proba, target_scale = _soft_predictions(target_scores, target_sums, input,
+                                                       "target_scores")
         mu = target_proba.T @ target_scale / len(target_proba)
         # C[i, j] = mean_k P(i | x_k) [y_k = j]: a one-hot product for few classes
         # (BLAS), one sparse product (O(n K), no (n, K) one-hot) for many
@@ -439,11 +471,7 @@ def bbse_prior(
         mu = np.bincount(np.argmax(target_scores, axis=1), minlength=n_classes) / len(
             target_scores)
     p_val = joint.sum(axis=0)
-    # one SVD gives the rank and the solution (the minimum-norm least-squares
-    # one when C is singular, as np.linalg.lstsq would)
-    u, sing, vt = np.linalg.svd(joint)
-    keep = sing > sing.max() * n_classes * np.finfo(np.float64).eps
-    rank = int(keep.sum())
+    w, rank = _solve_confusion(joint, mu)
     if rank < n_classes:
         never_predicted = np.flatnonzero(joint.sum(axis=1) == 0).tolist()
         no_samples = np.flatnonzero(p_val == 0).tolist()
@@ -456,7 +484,6 @@ def bbse_prior(
             UserWarning,
             stacklevel=2,
         )
-    w = vt[keep].T @ ((u[:, keep].T @ mu) / sing[keep])
     prior = w * p_val
     if np.any(prior < 0):
         warnings.warn(

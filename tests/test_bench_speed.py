@@ -23,7 +23,7 @@ def test_bench_adjust_reports_every_path_with_ratio_and_peak_memory():
         assert r["ratio_to_log"] > 0 and r["peak_over_output"] > 0
         assert (r["meets_target"] is None) == r["operation"].startswith("naive")
     assert "missed" in bench_adjust.format_table(
-        [dict(rows[1], ratio_to_log=9.0, meets_target=False)])
+        [dict(rows[1], cpu_ratio_to_log=9.0, meets_target=False)])
 
 
 def test_bench_label_shift_matches_the_plain_loops():

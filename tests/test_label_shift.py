@@ -211,6 +211,29 @@ def test_bbse_soft_equals_hard_on_one_hot_scores():
     )
 
 
+@settings(max_examples=100, deadline=None)
+@given(k=st.integers(2, 12), seed=st.integers(0, 10_000),
+       collapse=st.sampled_from([0.0, 1e-17, 1e-14, 1e-10, 1e-6, 1e-3]))
+def test_bbse_solver_matches_the_svd_rank_and_solution(k, seed, collapse):
+    """The LU fast path is taken only where the SVD says full rank, and agrees with it."""
+    from sklt.label_shift import _solve_confusion
+
+    rng = np.random.default_rng(seed)
+    joint = rng.dirichlet(np.ones(k), size=k) * rng.uniform(0.5, 2, size=(k, 1))
+    joint[1] = joint[0] + collapse * rng.normal(size=k)  # two classes predicted alike
+    mu = rng.dirichlet(np.ones(k))
+    u, sing, vt = np.linalg.svd(joint)
+    keep = sing > sing.max() * k * np.finfo(np.float64).eps
+    expected = vt[keep].T @ ((u[:, keep].T @ mu) / sing[keep])
+    w, rank = _solve_confusion(joint, mu)
+    assert rank == int(keep.sum())
+    cond = sing.max() / sing.min() if sing.min() > 0 else np.inf
+    if rank < k:  # singular: the SVD path, as before
+        np.testing.assert_array_equal(w, expected)
+    else:  # rounding apart, the same solution (the LU path answers only when cond < ~1e7)
+        np.testing.assert_allclose(w, expected, rtol=1e-13 * min(cond, 1e9), atol=0)
+
+
 def test_bbse_singular_confusion_matrix_warns_and_falls_back():
     eye = np.eye(3)
     y_val = np.array([0, 1, 2, 0, 1, 2])
