@@ -4,7 +4,6 @@ Launched twice by ``python -m torch.distributed.run --standalone --nproc_per_nod
 each process trains ``LongTailClassifier`` under skorch's ``AccelerateMixin`` on
 the same data (Accelerate shards the batches; gloo all-reduces the gradients)
 and writes what the parent test checks to ``<out_dir>/<criterion>-rank<r>.json``.
-The class below is the one of the "Scaling out" page (docs/scaling.rst).
 """
 
 import json
@@ -14,31 +13,8 @@ import sys
 import numpy as np
 import torch
 from accelerate import Accelerator
-from skorch.hf import AccelerateMixin
 
-from sklt.nn import LongTailClassifier
-
-
-class AcceleratedLongTail(AccelerateMixin, LongTailClassifier):
-    """LongTailClassifier trained with Hugging Face Accelerate (DDP, AMP)."""
-
-    def _initialize_accelerator(self):
-        # sklt's losses have buffers (class counts) but no trainable parameters:
-        # place them on the device without wrapping them in
-        # DistributedDataParallel, which accelerate's multi-CPU path would do
-        # (and DDP refuses modules without parameters).
-        for name in self._criteria:
-            criterion = getattr(self, name + "_")
-            if isinstance(criterion, torch.nn.Module) and not any(
-                p.requires_grad for p in criterion.parameters()
-            ):
-                setattr(self, name + "_",
-                        self.accelerator.prepare_model(criterion, evaluation_mode=True))
-        criteria, self._criteria = self._criteria, []
-        try:
-            return super()._initialize_accelerator()
-        finally:
-            self._criteria = criteria
+from sklt.nn import AcceleratedLongTailClassifier, Mixup
 
 
 def data():
@@ -59,8 +35,12 @@ def main(out_dir, criteria):
     accelerator = Accelerator(cpu=True)
     X, y = data()
     for criterion in criteria.split(","):
-        net = AcceleratedLongTail(accelerator=accelerator, criterion=criterion, batch_size=16,
-                                  **NET_PARAMS)
+        extra = {}
+        if criterion.endswith("+mixup"):  # the augmentation is applied on every process
+            criterion = criterion.removesuffix("+mixup")
+            extra = {"augmentation": Mixup(alpha=1.0)}
+        net = AcceleratedLongTailClassifier(accelerator=accelerator, criterion=criterion,
+                                            batch_size=16, **NET_PARAMS, **extra)
         net.fit(X, y)
         record = {
             "world_size": accelerator.num_processes,
@@ -72,7 +52,8 @@ def main(out_dir, criteria):
                        for k, v in net.module_.state_dict().items()},
             "proba": net.predict_proba(X).tolist(),
         }
-        path = os.path.join(out_dir, f"{criterion}-rank{accelerator.process_index}.json")
+        name = criterion + ("+mixup" if extra else "")
+        path = os.path.join(out_dir, f"{name}-rank{accelerator.process_index}.json")
         with open(path, "w") as f:
             json.dump(record, f)
     accelerator.wait_for_everyone()

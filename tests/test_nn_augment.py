@@ -363,3 +363,28 @@ def test_bad_augmentation_parameter_raises_at_fit():
         _lt_net(augmentation=UniMix(alpha=0.0)).fit(X, y)
     with pytest.raises(ValueError, match="stop_epoch must be None or an int >= 0"):
         _lt_net(augmentation=Mixup(), augmentation__stop_epoch=-2).fit(X, y)
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.5, 0.999])
+def test_beta_draws_below_one_follow_beta(alpha):
+    """The log-space sampler used below alpha = 1 draws Beta(alpha, alpha) (two-sample
+    Kolmogorov-Smirnov test against NumPy's sampler)."""
+    from sklt.nn.augment import _beta
+
+    ours = _beta(np.random.default_rng(0), alpha, 20_000)
+    numpy_draws = np.random.default_rng(1).beta(alpha, alpha, 20_000)
+    assert stats.ks_2samp(ours, numpy_draws).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("alpha", [5e-324, 1e-300, 1e-200, 1e-20])
+def test_tiny_alpha_draws_are_fair_coin_flips(alpha):
+    """Beta(a, a) tends to Bernoulli(1/2) on {0, 1} as a -> 0. NumPy < 2's sampler never
+    returns for such an alpha (it hung the suite on the lowest supported versions)."""
+    from sklt.nn.augment import _beta
+
+    draws = _beta(np.random.default_rng(0), alpha, 4_000)
+    assert np.all((draws == 0) | (draws == 1))
+    assert abs(draws.mean() - 0.5) < 0.05
+    X, Y = Mixup(alpha=alpha, random_state=0).mix(
+        torch.zeros(8, 2), torch.as_tensor([0, 1] * 4), class_counts=[5.0, 3.0])
+    assert torch.all(torch.isfinite(Y)) and torch.allclose(Y.sum(1), torch.ones(8))

@@ -159,7 +159,7 @@ def test_long_tail_classifier_data_parallel_on_two_cpu_processes(tmp_path):
         sys.path.pop(0)
     from sklt.nn import LongTailClassifier
 
-    criteria = ["logit_adjusted", "lade", "class_balanced"]
+    criteria = ["logit_adjusted", "lade", "class_balanced", "logit_adjusted+mixup"]
     _launch_two_processes(tmp_path, criteria)
     X, y = data()
     counts = np.bincount(y).astype(float)
@@ -179,6 +179,11 @@ def test_long_tail_classifier_data_parallel_on_two_cpu_processes(tmp_path):
             np.testing.assert_array_equal(ranks[0]["params"][key], ranks[1]["params"][key])
         np.testing.assert_array_equal(ranks[0]["proba"], ranks[1]["proba"])
         np.testing.assert_allclose(ranks[0]["source_prior_"], [0.2, 0.3, 0.5])
+
+    # the augmentation is applied under Accelerate (it used to be dropped silently)
+    plain, mixed = (json.loads((tmp_path / f"{c}-rank0.json").read_text())
+                    for c in ("logit_adjusted", "logit_adjusted+mixup"))
+    assert any(not np.allclose(plain["params"][k], mixed["params"][k]) for k in plain["params"])
 
     # logit adjustment is a mean of per-sample terms: 2 processes x 16 rows per step
     # equal one process with batches of 32 (same rows, same order), and
@@ -208,3 +213,55 @@ def test_scaling_page_doctests_pass():
                               optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 20, result
     assert result.failed == 0, f"{result.failed} example(s) of scaling.rst failed"
+
+
+# ------------------------------------------------- Accelerate in one process (no launcher)
+def _one_process_data():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [40, 16, 8])
+    return (rng.normal(size=(64, 4)) + y[:, None]).astype(np.float32), y
+
+
+@pytest.mark.parametrize("augmentation", [None, "mixup", "unimix"])
+def test_accelerated_classifier_equals_the_plain_one_in_one_process(augmentation):
+    """One CPU process: the accelerated net trains exactly as LongTailClassifier, augmentation
+    included (skorch's AccelerateMixin alone replaces the step that mixes the batch)."""
+    pytest.importorskip("accelerate")
+    torch = pytest.importorskip("torch")
+    from accelerate import Accelerator
+
+    from sklt.nn import AcceleratedLongTailClassifier, LongTailClassifier, Mixup, UniMix
+
+    aug = {None: None, "mixup": Mixup(alpha=1.0), "unimix": UniMix()}[augmentation]
+    X, y = _one_process_data()
+    params = dict(criterion="logit_adjusted", augmentation=aug, max_epochs=3, batch_size=16,
+                  iterator_train__shuffle=False, module__hidden_units=(8,),
+                  optimizer=torch.optim.SGD, lr=0.1, random_state=0)
+    plain = LongTailClassifier(**params).fit(X, y)
+    accel = AcceleratedLongTailClassifier(accelerator=Accelerator(cpu=True), **params).fit(X, y)
+    for key, value in plain.module_.state_dict().items():
+        np.testing.assert_allclose(accel.module_.state_dict()[key].cpu().numpy(),
+                                   value.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(accel.predict_proba(X), plain.predict_proba(X), atol=1e-6)
+    if aug is not None:
+        unmixed = LongTailClassifier(**{**params, "augmentation": None}).fit(X, y)
+        assert not np.allclose(unmixed.predict_proba(X), plain.predict_proba(X), atol=1e-4)
+
+
+def test_a_training_step_that_skips_the_augmentation_is_an_error():
+    """A user's own AccelerateMixin subclass would drop augmentation= silently: it is named."""
+    pytest.importorskip("accelerate")
+    from accelerate import Accelerator
+    from skorch.hf import AccelerateMixin
+
+    from sklt.nn import LongTailClassifier, Mixup
+
+    class Mine(AccelerateMixin, LongTailClassifier):
+        pass
+
+    X, y = _one_process_data()
+    net = Mine(accelerator=Accelerator(cpu=True), augmentation=Mixup(), max_epochs=1)
+    with pytest.raises(RuntimeError, match="AcceleratedLongTailClassifier"):
+        net.fit(X, y)
+    # without an augmentation the mixin works as before
+    Mine(accelerator=Accelerator(cpu=True), max_epochs=1).fit(X, y)

@@ -8,7 +8,9 @@
 - :mod:`sklt.nn.augment`: :class:`Mixup`, :class:`Remix`, :class:`UniMix`;
 - :mod:`sklt.nn.offset`: :class:`EstimatedOffsetHead` and its loss
   (``criterion="estimated_offset"``);
-- :mod:`sklt.nn.posthoc`: :class:`TauNormalizedClassifier` (τ-normalisation).
+- :mod:`sklt.nn.posthoc`: :class:`TauNormalizedClassifier` (τ-normalisation);
+- :mod:`sklt.nn.accelerate`: :class:`AcceleratedLongTailClassifier` (Hugging Face
+  Accelerate through skorch's ``AccelerateMixin``).
 """
 
 try:
@@ -19,6 +21,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         'sklt.nn needs torch and skorch; install them with: pip install "sklt[nn]"'
     ) from exc
 
+from sklt.nn.accelerate import AcceleratedLongTailClassifier
 from sklt.nn.augment import Mixup, Remix, UniMix
 from sklt.nn.callbacks import DeferredReweighting
 from sklt.nn.classifier import LongTailClassifier
@@ -38,6 +41,7 @@ from sklt.nn.offset import EstimatedOffsetHead, EstimatedOffsetLoss
 from sklt.nn.posthoc import TauNormalizedClassifier
 
 __all__ = [
+    "AcceleratedLongTailClassifier",
     "BalancedSoftmaxLoss",
     "BayiasLoss",
     "CNN1d",

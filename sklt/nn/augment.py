@@ -103,9 +103,30 @@ def _check_batch_labels(y, counts):
     return y
 
 
+#: Beta(a, a) for a below this is Bernoulli(1/2) on {0, 1} to within float64 resolution.
+_ALPHA_FLOOR = 1e-300
+
+
 def _beta(rng, alpha, size):
+    """``n = size`` draws of Beta(alpha, alpha), for any ``alpha > 0``.
+
+    For ``alpha >= 1`` NumPy's sampler. Below 1 NumPy < 2 uses Jöhnk's
+    algorithm, which never returns for tiny ``alpha`` (``U ** (1 / a)``
+    underflows to 0 on every try): Beta(a, a) is sampled instead as
+    ``G1 / (G1 + G2)`` with ``G ~ Gamma(a) = Gamma(a + 1) * U ** (1 / a)``
+    (Marsaglia and Tsang), in log space, where it is exact and finite for every
+    ``a`` down to ``_ALPHA_FLOOR``.
+    """
     a = min(alpha, _ALPHA_CAP)
-    return rng.beta(a, a, size=size)
+    if a >= 1.0:
+        return rng.beta(a, a, size=size)
+    a = max(a, _ALPHA_FLOOR)
+    # 1 - random() is in (0, 1]: its log is finite
+    log_g = np.log(rng.standard_gamma(a + 1.0, size=(2, size))) + np.log1p(
+        -rng.random(size=(2, size))) / a
+    # G1 / (G1 + G2) = 1 / (1 + exp(log G2 - log G1)); exp overflows to inf -> 0, exactly
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(log_g[1] - log_g[0]))
 
 
 class _BaseMix(BaseEstimator):

@@ -784,9 +784,29 @@ class LongTailClassifier(NeuralNetClassifier):
     def train_step_single(self, batch, **fit_params):
         """One training step; applies the augmentation (if any) before the forward pass."""
         self._set_training(True)
-        Xi, yi = unpack_data(batch)
+        Xi, yi = self._augmented_batch(*unpack_data(batch))
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _augmented_batch(self, Xi, yi):
+        """The training batch after the augmentation (the batch itself without one).
+
+        A subclass that replaces :meth:`train_step_single` must pass its batch
+        through this method: :meth:`train_step` raises when ``augmentation`` is
+        set and a step did not.
+        """
         aug = getattr(self, "augmentation_", None)
+        if aug is None and self.augmentation is not None:
+            raise RuntimeError(
+                f"augmentation={self.augmentation!r} was not initialised: the initialize() of "
+                f"{type(self).__name__} does not call LongTailClassifier.initialize (skorch's "
+                "AccelerateMixin replaces it). Use sklt.nn.AcceleratedLongTailClassifier for "
+                "Accelerate."
+            )
         if aug is not None:
+            self._augmented_steps = getattr(self, "_augmented_steps", 0) + 1
             weighted = isinstance(Xi, Mapping) and _W_KEY in Xi
             X_batch = to_tensor(Xi[_X_KEY] if weighted else Xi, device=self.device)
             yi = to_tensor(yi, device=self.device)
@@ -802,14 +822,20 @@ class LongTailClassifier(NeuralNetClassifier):
                     Xi, yi = mixed
             else:
                 Xi = {_X_KEY: X_batch, _W_KEY: kwargs["sample_weight"]} if weighted else X_batch
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
+        return Xi, yi
 
     def train_step(self, batch, **fit_params):
         """skorch's training step, then a check that the loss is finite."""
+        before = getattr(self, "_augmented_steps", 0)
         step = super().train_step(batch, **fit_params)
+        if self.augmentation is not None and getattr(self, "_augmented_steps", 0) == before:
+            raise RuntimeError(
+                f"augmentation={self.augmentation!r} was not applied: the training step of "
+                f"{type(self).__name__} does not pass the batch through "
+                "LongTailClassifier._augmented_batch (skorch's AccelerateMixin replaces "
+                "train_step_single). Use sklt.nn.AcceleratedLongTailClassifier for Accelerate, "
+                "or call self._augmented_batch(Xi, yi) in your train_step_single."
+            )
         loss = step["loss"]
         if torch.is_tensor(loss) and not bool(torch.isfinite(loss)):
             params = self.get_params_for("criterion")
