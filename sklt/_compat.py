@@ -23,9 +23,11 @@ __all__ = [
     "RealNotInt",
     "StrOptions",
     "_BaseHeterogeneousEnsemble",
+    "_Scorer",
     "_VisualBlock",
     "_check_method_params",
     "_fit_context",
+    "_num_features",
     "_num_samples",
     "_raise_for_params",
     "_safe_indexing",
@@ -43,9 +45,9 @@ def _first(name, *modules, required=True):
     if not required:
         return None
     raise ImportError(
-        f"sklt needs scikit-learn >= 1.6: {name} was not found in scikit-learn "
+        f"sklt needs scikit-learn >= 1.7: {name} was not found in scikit-learn "
         f"{sklearn.__version__} (looked in {', '.join(modules)}). Install a supported "
-        "version: pip install 'scikit-learn>=1.6'."
+        "version: pip install 'scikit-learn>=1.7'."
     )
 
 
@@ -58,6 +60,9 @@ StrOptions = _first("StrOptions", "sklearn.utils._param_validation")
 _safe_indexing = _first("_safe_indexing", "sklearn.utils", "sklearn.utils._indexing")
 _check_method_params = _first("_check_method_params", "sklearn.utils.validation")
 _num_samples = _first("_num_samples", "sklearn.utils.validation")
+_num_features = _first("_num_features", "sklearn.utils.validation")
+# ClassOffsetClassifierCV sweeps the scorers it can compute exactly from a confusion matrix
+_Scorer = _first("_Scorer", "sklearn.metrics._scorer")
 _raise_for_params = _first(
     "_raise_for_params", "sklearn.utils.metadata_routing", "sklearn.utils._metadata_requests"
 )

@@ -34,8 +34,9 @@ from scipy import sparse
 from scipy.linalg import get_lapack_funcs
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import _num_features, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
+from ._compat import _num_features
 from ._utils import _encode
 from .adjust import _adjust, _as_float_array, adjust_logits
 from .posthoc import _inner_log_scores

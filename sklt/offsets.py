@@ -34,27 +34,26 @@ from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
     MetaEstimatorMixin,
-    _fit_context,
     clone,
 )
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
-from sklearn.metrics._scorer import _Scorer
-from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import (
-    _check_method_params,
-    _num_samples,
-    check_is_fitted,
-)
+from sklearn.utils.validation import check_is_fitted
 
+from ._compat import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    _check_method_params,
+    _fit_context,
+    _num_samples,
+    _safe_indexing,
+    _Scorer,
+)
 from .adjust import adjust_logits
 from .metrics import get_scorer
 from .metrics import make_scorer as _make_scorer
@@ -65,9 +64,10 @@ from .posthoc import (
     _has_scores,
     _inner_log_scores,
     _validate_fit_data,
+    _with_inner_tags,
 )
 from .priors import _format_classes, check_prior
-from .tuning import _held_out_scores, _route_fit_params
+from .tuning import _cv_routing, _held_out_scores, _route_fit_params
 
 __all__ = ["ClassOffsetClassifierCV"]
 
@@ -1356,30 +1356,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         routing : MetadataRouter
             Routing information.
         """
-        return (
-            MetadataRouter(owner=self)
-            .add_self_request(self)
-            .add(
-                estimator=self._get_estimator(),
-                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-            )
-            .add(
-                splitter=self._check_cv(),
-                method_mapping=MethodMapping().add(caller="fit", callee="split"),
-            )
-            .add(
-                scorer=self._get_scorer(),
-                method_mapping=MethodMapping().add(caller="fit", callee="score"),
-            )
-        )
+        return _cv_routing(self)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        inner = get_tags(self._get_estimator())
-        tags.input_tags.sparse = inner.input_tags.sparse
-        tags.input_tags.allow_nan = inner.input_tags.allow_nan
-        tags.input_tags.pairwise = inner.input_tags.pairwise
-        tags.input_tags.string = inner.input_tags.string
-        tags.input_tags.categorical = inner.input_tags.categorical
-        tags.classifier_tags.poor_score = inner.classifier_tags.poor_score
-        return tags
+        return _with_inner_tags(super().__sklearn_tags__(), self._get_estimator())

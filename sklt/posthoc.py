@@ -601,6 +601,18 @@ def _warn_about_traps(corrector, notes):
         )
 
 
+def _with_inner_tags(tags, estimator):
+    """``tags`` with the input tags and ``poor_score`` of the inner ``estimator``."""
+    inner = get_tags(estimator)
+    tags.input_tags.sparse = inner.input_tags.sparse
+    tags.input_tags.allow_nan = inner.input_tags.allow_nan
+    tags.input_tags.pairwise = inner.input_tags.pairwise
+    tags.input_tags.string = inner.input_tags.string
+    tags.input_tags.categorical = inner.input_tags.categorical
+    tags.classifier_tags.poor_score = inner.classifier_tags.poor_score
+    return tags
+
+
 class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Shared contract of the post-hoc correctors.
 
@@ -837,15 +849,7 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         )
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        inner = get_tags(self._get_estimator())
-        tags.input_tags.sparse = inner.input_tags.sparse
-        tags.input_tags.allow_nan = inner.input_tags.allow_nan
-        tags.input_tags.pairwise = inner.input_tags.pairwise
-        tags.input_tags.string = inner.input_tags.string
-        tags.input_tags.categorical = inner.input_tags.categorical
-        tags.classifier_tags.poor_score = inner.classifier_tags.poor_score
-        return tags
+        return _with_inner_tags(super().__sklearn_tags__(), self._get_estimator())
 
 
 class LogitAdjuster(_BasePriorCorrector):

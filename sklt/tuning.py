@@ -28,23 +28,27 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import _fit_context, clone
+from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
-from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
-    _routing_enabled,
     process_routing,
 )
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import (
-    _check_method_params,
-    _num_samples,
-)
 
+from ._compat import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    _check_method_params,
+    _fit_context,
+    _num_samples,
+    _safe_indexing,
+    routing_enabled,
+)
 from .adjust import adjust_logits
 from .metrics import get_scorer
 from .model_selection import _check_tail_safe_cv
@@ -294,7 +298,7 @@ def _route_fit_params(owner, scorer, sample_weight, params):
         Full-length metadata for the corrector's ``fit``, the splitter's
         ``split`` and the scorer.
     """
-    if _routing_enabled():
+    if routing_enabled():
         routed = process_routing(owner, "fit", sample_weight=sample_weight, **params)
         fit_params = dict(routed.estimator.fit)
         if sample_weight is not None:
@@ -767,6 +771,27 @@ def _tune_strength(held_out, estimator, X, y, scorer, *, grid, extend=False,
 
 
 # --------------------------------------------------------------------------- estimators
+def _cv_routing(owner):
+    """Routing of a cross-validated meta-estimator: ``fit`` to the inner ``fit``, the
+    splitter's ``split`` and the scorer's ``score``."""
+    return (
+        MetadataRouter(owner=owner)
+        .add_self_request(owner)
+        .add(
+            estimator=owner._get_estimator(),
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+        .add(
+            splitter=owner._check_cv(),
+            method_mapping=MethodMapping().add(caller="fit", callee="split"),
+        )
+        .add(
+            scorer=owner._get_scorer(),
+            method_mapping=MethodMapping().add(caller="fit", callee="score"),
+        )
+    )
+
+
 class _BasePriorCorrectorCV(_BasePriorCorrector):
     """Shared machinery of the CV tuners: subclasses name the grid and the corrector."""
 
@@ -946,22 +971,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         routing : MetadataRouter
             Routing information.
         """
-        return (
-            MetadataRouter(owner=self)
-            .add_self_request(self)
-            .add(
-                estimator=self._get_estimator(),
-                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-            )
-            .add(
-                splitter=self._check_cv(),
-                method_mapping=MethodMapping().add(caller="fit", callee="split"),
-            )
-            .add(
-                scorer=self._get_scorer(),
-                method_mapping=MethodMapping().add(caller="fit", callee="score"),
-            )
-        )
+        return _cv_routing(self)
 
 
 _COMMON_PARAMS_DOC = """

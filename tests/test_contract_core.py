@@ -517,3 +517,25 @@ def test_dataset_parameters_are_validated_by_name(call, name):
 )
 def test_more_configurations_pass_the_sklearn_checks(estimator, check):
     check(estimator)
+
+
+def test_private_scikit_learn_names_come_only_through_compat():
+    """docs/contract.rst: sklt imports scikit-learn's private names from sklt._compat only
+    (one place with guards, exercised at both ends of the supported range by make test-min)."""
+    import ast
+    from pathlib import Path
+
+    import sklt
+
+    offenders = []
+    for path in Path(sklt.__file__).parent.rglob("*.py"):
+        if path.name == "_compat.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sklearn"):
+                private_module = any(part.startswith("_") for part in node.module.split("."))
+                private_names = [a.name for a in node.names
+                                 if a.name.startswith("_") and a.asname is None]
+                if private_module or private_names:
+                    offenders.append(f"{path.name}:{node.lineno} from {node.module}")
+    assert not offenders, offenders
