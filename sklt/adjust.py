@@ -474,6 +474,11 @@ def _adjust(scores, source_prior, target_prior, strength, temperature, axis, inp
     src, dst, ndim = scores, out, scores.ndim
     rows = (axis == ndim - 1 and n_classes > _SHORT_CLASSES
             and scores.size >= _BLAS_MIN_ELEMENTS and output != "logits")
+    if rows and offset is not None:
+        # the row path holds the offsets in base-2 units (times log2(e)) and adds them to
+        # row terms in the dtype: offsets near the dtype's maximum take the general path
+        finite = offset[np.isfinite(offset)]
+        rows = finite.size == 0 or float(np.abs(finite).max()) <= float(finfo.max) / 8
     if rows and ndim != 2:
         if scores.flags.c_contiguous:  # a view: the classes of every position are one row
             src, dst, axis, ndim = scores.reshape(-1, n_classes), out.reshape(-1, n_classes), 1, 2

@@ -79,7 +79,7 @@ def test_row_path_equals_the_general_path(data, dtype, n, k, input, output, stre
     big = float(np.finfo(dtype).max)
     values = st.floats(-60, 60, width=32) | st.sampled_from([0.0, -np.inf, 1e30, -1e30, big])
     if input == "proba":
-        values = st.floats(0, 1, width=32) | st.sampled_from([0.0, 1e-30, 1.0])
+        values = st.floats(0, 1, width=32) | st.sampled_from([0.0, float(np.float32(1e-30)), 1.0])
     scores = data.draw(arrays(dtype, (n, k), elements=values))
     source = data.draw(st.none() | st.lists(st.floats(1e-6, 1), min_size=k, max_size=k))
     target = data.draw(st.none() | st.lists(st.floats(0, 1), min_size=k, max_size=k)
@@ -213,3 +213,15 @@ def test_huge_scores_do_not_absorb_the_offset(dtype, output, k):
     with row_path(chunk=k):
         np.testing.assert_allclose(adjust_logits(scores, source, strength=0.7, temperature=0.3,
                                                  output=output), out, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("output", ["log_proba", "proba"])
+def test_offsets_near_the_float32_maximum_stay_finite_on_the_row_path(output):
+    # strength 1e39 times log(0.75) is -2.9e38, representable in float32; the row path's
+    # base-2 offsets (times log2 e) are not: such offsets take the general path
+    scores = np.zeros((1, 2), dtype=np.float32)
+    kwargs = dict(target_prior=[1.0, 0.75], strength=1e39, output=output)
+    general, rows = _call_both(scores, kwargs, 1)
+    np.testing.assert_array_equal(rows, general)
+    if output == "log_proba":
+        assert np.all(np.isfinite(rows))
