@@ -34,7 +34,10 @@ MODULES = {
 # problem sizes for the quick suite (the module's own default otherwise): bench_tuning's
 # GridSearchCV baseline refits 21 x 5 times: about 2 of make demo's minutes at 20,000 samples
 # and still about 2.5 CPU minutes at 5,000; the speed-up it demonstrates holds at 2,000
-QUICK_SIZES = {"bench_tuning": 2_000}
+QUICK_SIZES = {"bench_tuning": 2_000,
+               # 50,000 x 1,000 float32 (200 MB) is still far beyond the caches: the ratios to
+               # np.log hold, at a quarter of the full run's 200,000 rows
+               "bench_adjust": 50_000}
 
 
 def _as_frame(result):
