@@ -24,7 +24,8 @@ Run ``python -m benchmarks.bench_offsets`` (``--seeds``, ``--binary-seeds``, ``-
 ``--full``, ``--models``; the numbers quoted in the user guide come from
 ``--seeds 5 --binary-seeds 3 --all-binary --models LR HGB``); the
 suite calls :func:`run` (the quick suite: one seed, logistic regression for the multiclass
-part, imbalance ratio 100 only). :func:`make_offset_classifier` is the estimator as the benchmarks build it.
+part, imbalance ratio 100 only). :func:`make_offset_classifier` is the estimator as the
+benchmarks build it.
 """
 
 import argparse
