@@ -284,8 +284,10 @@ class LongTailLoss(nn.Module):
                 f"got {tuple(w.shape)}."
             )
         w = w.to(logits.dtype)
-        if w.numel() and bool(torch.any(~torch.isfinite(w) | (w < 0))):
-            raise ValueError("sample_weight must be finite and non-negative.")
+        if w.numel():
+            low, high = torch.aminmax(w)  # NaN propagates into both
+            if not (bool(low >= 0) and bool(high < math.inf)):
+                raise ValueError("sample_weight must be finite and non-negative.")
         return w
 
     def _reduce(self, losses, target, sample_weight=None):
@@ -527,6 +529,38 @@ class BayiasLoss(LongTailLoss):
         return self.log_target_prior.to(torch.float64)
 
 
+class _PaperLADER(torch.autograd.Function):
+    """LADER (002 eq. 15-16, paper form) times a scale, one autograd node, closed-form gradient.
+
+    ``value = sum_c a_c (T2_c + lam T2_c^2) + sum_ic B_ic z_ic`` with
+    ``T2_c = logsumexp_i(z_ic + log_r_i) - log_total``, ``a = scale * alpha``
+    (``alpha_c = p_s(c)``, 0 for the classes absent from the batch) and ``B``
+    the negated ``T1`` weights (``-scale * alpha_c T1_c = sum_i B_ic z_ic``).
+    The gradient is ``a_c (1 + 2 lam T2_c) q_ic + B_ic``, ``q`` the softmax of
+    ``z + log r`` over the batch (per class).
+    """
+
+    @staticmethod
+    def forward(ctx, logits, log_r, t1_weight, alpha, present, log_total, lam):
+        shifted = logits + log_r[:, None]
+        lse = torch.logsumexp(shifted, dim=0)
+        # absent classes take no part; masked before the square (no inf * 0)
+        t2 = torch.where(present, lse - log_total, 0.0)
+        value = torch.dot(alpha, torch.addcmul(t2, t2, t2, value=lam))
+        value = value + torch.dot(t1_weight.flatten(), logits.flatten())
+        ctx.save_for_backward(shifted, lse, t2, alpha, t1_weight)
+        ctx.lam = lam
+        return value
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        shifted, lse, t2, alpha, t1_weight = ctx.saved_tensors
+        coef = torch.addcmul(alpha, alpha, t2, value=2.0 * ctx.lam)
+        grad_logits = torch.addcmul(t1_weight, (shifted - lse).exp_(), coef)
+        return grad_logits.mul_(grad), None, None, None, None, None, None
+
+
 class LADELoss(LongTailLoss):
     """LADE: label distribution disentangling loss (Hong et al. 2021, 002 eq. 12-20).
 
@@ -623,6 +657,8 @@ class LADELoss(LongTailLoss):
         sample_weight = self._check_sample_weight(sample_weight, logits)
         loss = self._reduce(self._per_sample(logits, target), target, sample_weight)
         if self.alpha > 0:
+            if self.form == "paper":  # alpha is applied inside the LADER node
+                return loss + self._lader(logits, target, sample_weight, scale=self.alpha)
             loss = loss + self.alpha * self._lader(logits, target, sample_weight)
         return loss
 
@@ -643,13 +679,70 @@ class LADELoss(LongTailLoss):
         sample_weight = self._check_sample_weight(sample_weight, logits)
         return self._lader(logits, target, sample_weight)
 
-    def _lader(self, logits, target, sample_weight):
+    def _lader(self, logits, target, sample_weight, scale=1.0):
+        w = sample_weight
+        total = None
+        if w is not None:
+            total = w.sum()
+            if not bool(total > 0):
+                return logits.sum() * 0.0  # an all-zero-weight batch has no class present
+        if self.form == "paper":
+            return self._lader_paper(logits, target, w, total, scale)
+        return self._lader_reference(logits, target, w)
+
+    def _paper_constants(self, dtype, scale):
+        """``log(u / p_s)``, ``scale * p_s`` and ``arange(K)``, cached while ``log_prior`` and
+        the arguments are unchanged."""
+        log_p = self.log_prior
+        cache = getattr(self, "_paper_cache", None)
+        # the buffer itself (kept alive by the cache, so never confused with a new one)
+        # and its version (load_state_dict and other in-place changes bump it)
+        key = (log_p._version, dtype, scale)
+        if cache is None or cache[0] is not log_p or cache[1] != key:
+            log_p64 = log_p.to(torch.float64)
+            cache = (log_p, key, (-math.log(self.n_classes) - log_p64).to(dtype),
+                     (scale * log_p64.exp()).to(dtype),
+                     torch.arange(self.n_classes, device=log_p.device))
+            self._paper_cache = cache
+        return cache[2:]
+
+    def _lader_paper(self, logits, target, w, total, scale):
+        """``scale * LADER`` of the paper form as one autograd node (:class:`_PaperLADER`).
+
+        The weights (per-sample ``log(u / p_s(y_i) * s_i)`` of ``T2``, the ``T1``
+        weights ``alpha_c s_i Y_ic / n_c``) do not depend on the logits: they are
+        computed without autograd, and the node's backward is the closed form
+        ``dLADER / dz_ic = alpha_c ((1 + 2 lam T2_c) q_ic - s_i Y_ic / n_c)``
+        (``q_ic`` the softmax over the batch of column ``c`` of ``z + log r``).
+        A class is present when its (weighted) count is at least the dtype's
+        smallest normal number.
+        """
+        log_ratio, prior, classes = self._paper_constants(logits.dtype, scale)
+        tiny = torch.finfo(logits.dtype).tiny
+        with torch.no_grad():
+            if target.ndim == 1:
+                y = (target[:, None] == classes).to(logits.dtype)
+                log_r = log_ratio[target]
+            else:
+                y = target
+                log_r = torch.logsumexp(torch.log(target) + log_ratio, dim=1)
+            if w is None:
+                n_c = y.sum(dim=0)
+                log_total = math.log(logits.shape[0])
+            else:
+                y = y * w[:, None]
+                n_c = y.sum(dim=0)
+                log_r = log_r + torch.log(w)  # -inf for zero weights: those rows drop out of T2
+                log_total = math.log(float(total))
+            present = n_c >= tiny
+            alpha = prior * present
+            t1_weight = y * (alpha / n_c.clamp_min(tiny).neg_())
+        return _PaperLADER.apply(logits, log_r, t1_weight, alpha, present, log_total, self.lam)
+
+    def _lader_reference(self, logits, target, w):
         k = self.n_classes
         log_p = self.log_source_prior(logits.dtype)
         hard = target.ndim == 1
-        w = sample_weight
-        if w is not None and not bool(w.sum() > 0):
-            return logits.sum() * 0.0  # an all-zero-weight batch has no class present
         if hard:
             z_y = logits.gather(1, target[:, None]).squeeze(1)
             zeros = torch.zeros(k, dtype=logits.dtype, device=logits.device)
@@ -671,24 +764,12 @@ class LADELoss(LongTailLoss):
             with torch.no_grad():
                 log_w = torch.log(w)  # -inf for zero weights: those rows drop out of T2
             log_total = torch.log(w.sum())
-        if self.form == "reference":
-            # T2_c = log((1/N) sum_i (u / p_s(c)) exp(z_ic)): column c weighted by u/p_s(c).
-            if log_w is None:
-                t2 = torch.logsumexp(logits, dim=0) - (log_p + math.log(logits.shape[0] * k))
-            else:
-                t2 = torch.logsumexp(logits + log_w[:, None], dim=0) - log_total \
-                    - (log_p + math.log(k))
+        # T2_c = log((1/N) sum_i (u / p_s(c)) exp(z_ic)): column c weighted by u/p_s(c).
+        if log_w is None:
+            t2 = torch.logsumexp(logits, dim=0) - (log_p + math.log(logits.shape[0] * k))
         else:
-            # T2_c = log((1/N) sum_i (u / p_s(y_i)) exp(z_ic)): sample i weighted by ITS label.
-            log_ratio = -math.log(k) - log_p  # log(u / p_s(k)), (K,)
-            if hard:
-                log_r = log_ratio[target]
-            else:
-                with torch.no_grad():
-                    log_r = torch.logsumexp(torch.log(target) + log_ratio, dim=1)
-            if log_w is not None:
-                log_r = log_r + log_w
-            t2 = torch.logsumexp(logits + log_r[:, None], dim=0) - log_total
+            t2 = torch.logsumexp(logits + log_w[:, None], dim=0) - log_total \
+                - (log_p + math.log(k))
         # Absent classes take no part; mask before the square so that a huge T2 of an
         # absent class cannot become inf * 0.
         t2 = torch.where(present, t2, 0.0)
