@@ -141,11 +141,14 @@ def _is_uniform(prior):
     return prior is None or (isinstance(prior, str) and prior == "uniform")
 
 
-def _check_prior_array(prior, n_classes, name, allow_zero):
+def _check_prior_array(prior, n_classes, name, allow_zero, log=False):
     """Validate one prior and return it normalised (float64), or None for uniform.
 
     Priors are divided by their maximum before they are normalised, so that any
     finite non-negative weights give the exact prior (``[1e308] * 3`` is uniform).
+    With ``log=True`` the log of the normalised prior, computed in log space, so
+    that a positive weight far below the largest one (``[1e308, 1, 5e-324]``)
+    keeps a finite log instead of underflowing to a zero probability.
     ``n_classes`` may be None when no other argument tells it.
     """
     if _is_uniform(prior):
@@ -189,6 +192,9 @@ def _check_prior_array(prior, n_classes, name, allow_zero):
     top = values.max()
     if not top > 0:
         raise ValueError(f"{name} sums to zero; give at least one class a positive weight.")
+    if log:
+        with np.errstate(divide="ignore"):
+            return np.log(values) - (np.log(top) + np.log(np.sum(values / top)))
     values = values / top
     return values / values.sum()
 
@@ -258,12 +264,13 @@ def log_prior_ratio(source_prior, target_prior, n_classes=None):
             # neither prior has a length: the checks below name the malformed one
             _check_prior_array(source_prior, None, "source_prior", allow_zero=False)
             _check_prior_array(target_prior, None, "target_prior", allow_zero=True)
-    source = _check_prior_array(source_prior, n_classes, "source_prior", allow_zero=False)
-    target = _check_prior_array(target_prior, n_classes, "target_prior", allow_zero=True)
+    log_source = _check_prior_array(source_prior, n_classes, "source_prior", allow_zero=False,
+                                    log=True)
+    log_target = _check_prior_array(target_prior, n_classes, "target_prior", allow_zero=True,
+                                    log=True)
     offset = np.zeros(n_classes)
-    with np.errstate(divide="ignore"):
-        offset += np.log(target) if target is not None else -np.log(n_classes)
-        offset -= np.log(source) if source is not None else -np.log(n_classes)
+    offset += log_target if log_target is not None else -np.log(n_classes)
+    offset -= log_source if log_source is not None else -np.log(n_classes)
     return offset
 
 

@@ -64,6 +64,10 @@ from .priors import _format_classes
 
 __all__ = ["LogitAdjusterCV", "PriorShiftClassifierCV"]
 
+#: Most values a grid given as a number may have (each value is one pass over the held-out
+#: scores; 10**6 of them ran for minutes). An explicit array is used as given.
+_MAX_GRID_VALUES = 100_000
+
 #: Default range of the correction strength when the grid is given as a number of values.
 _DEFAULT_RANGE = (0.0, 2.0)
 #: Largest strength the automatic range extension reaches (five times the default range).
@@ -1108,7 +1112,7 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
         tunes ``lam`` on the data it is given (a validation set), the papers'
         protocol.
     lams : int or array-like of shape (n_values,), default=21
-        Grid of ``lam >= 0``: an int is that many values evenly spaced on
+        Grid of ``lam >= 0``: an int (2 to 100,000) is that many values evenly spaced on
         ``[0, 2]`` (``lam = 1`` is the Bayes rule under the target prior, values
         above 1 extrapolate), **extended** upwards in steps of the same spacing,
         one range width at a time, while the best score is on its upper edge
@@ -1157,7 +1161,7 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
 
     _parameter_constraints: dict = {
         **_BasePriorCorrectorCV._parameter_constraints,
-        "lams": [Interval(Integral, 2, None, closed="left"), "array-like"],
+        "lams": [Interval(Integral, 2, _MAX_GRID_VALUES, closed="both"), "array-like"],
         "temperature": [Interval(Real, 0, None, closed="neither")],
     }
 
@@ -1222,7 +1226,7 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
         means :class:`~sklearn.linear_model.LogisticRegression`. A
         :class:`~sklearn.frozen.FrozenEstimator` is never refit.
     taus : int or array-like of shape (n_values,), default=21
-        Grid of ``tau >= 0``: an int is that many values evenly spaced on
+        Grid of ``tau >= 0``: an int (2 to 100,000) is that many values evenly spaced on
         ``[0, 2]`` (``tau = 1`` is Bayes-optimal for the balanced error with a
         calibrated model), **extended** upwards in steps of the same spacing,
         one range width at a time, while the best score is on its upper edge
@@ -1267,7 +1271,7 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
 
     _parameter_constraints: dict = {
         **_BasePriorCorrectorCV._parameter_constraints,
-        "taus": [Interval(Integral, 2, None, closed="left"), "array-like"],
+        "taus": [Interval(Integral, 2, _MAX_GRID_VALUES, closed="both"), "array-like"],
     }
 
     def __init__(

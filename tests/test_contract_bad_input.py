@@ -442,3 +442,40 @@ def test_mix_names_class_counts_and_random_state(kind):
     for seed in (-1, 0.5, "abc", np.nan):
         raises_naming(lambda s=seed: cls(random_state=s).mix(Xb, yb, class_counts=[5, 3, 2]),
                       "random_state")
+
+
+# ------------------------------------------------------- found by a rerun of the generated suite
+def test_a_prior_of_mixed_scale_keeps_every_class():
+    """[1e308, 1, 5e-324]: the last class's probability underflows to 0 once normalised, but
+    its log is finite; the adjustment used to be NaN."""
+    from sklt.adjust import adjust_logits, log_prior_ratio
+
+    prior = [1e308, 1.0, 5e-324]
+    ratio = log_prior_ratio(prior, None)
+    expected = -np.log(3) - (np.log(prior) - np.log(1e308))
+    np.testing.assert_allclose(ratio, expected, rtol=1e-12)
+    z = np.random.default_rng(0).normal(size=(4, 3))
+    out = adjust_logits(z, prior)
+    assert np.all(np.isfinite(out))
+    from scipy.special import log_softmax
+
+    np.testing.assert_allclose(out, log_softmax(z + ratio, axis=1), rtol=1e-12, atol=1e-12)
+
+
+def test_remix_kappa_below_one_is_an_error():
+    pytest.importorskip("torch")
+    import torch
+
+    from sklt.nn import Remix
+
+    with pytest.raises(ValueError, match="kappa"):
+        Remix(kappa=0.5).mix(torch.zeros(4, 2), torch.tensor([0, 1, 0, 1]),
+                             class_counts=[5.0, 3.0])
+
+
+@pytest.mark.parametrize("name", ["taus", "lams"])
+def test_a_grid_of_a_million_values_is_an_error_not_a_hang(name):
+    from sklt import LogitAdjusterCV, PriorShiftClassifierCV
+
+    cls = LogitAdjusterCV if name == "taus" else PriorShiftClassifierCV
+    raises_naming(lambda: cls(**{name: 10**6}).fit(X, Y), name)

@@ -346,7 +346,8 @@ class Remix(_BaseMix):
         Beta parameter, ``> 0``.
     kappa : float, default=3.0
         Imbalance ratio of a pair above which the label goes to the rarer
-        sample, ``> 0`` (the paper's default 3).
+        sample, ``>= 1`` (the paper's default 3; below 1 both of its rules would
+        apply to the same pairs).
     tau : float, default=0.5
         In ``[0, 1]`` (the paper's default 0.5): when the majority sample's
         input share is below ``tau``, the label goes entirely to the minority
@@ -375,7 +376,9 @@ class Remix(_BaseMix):
     def _validate(self):
         super()._validate()
         _check_positive(self.alpha, "alpha")
-        _check_positive(self.kappa, "kappa")
+        # kappa < 1 makes both rules of Remix apply to the pairs whose count ratio lies in
+        # [kappa, 1 / kappa] (the second silently wins): the paper's kappa is a ratio >= 1
+        check_real(self.kappa, "kappa", low=1.0)
         tau = _check_finite(self.tau, "tau")
         if not 0.0 <= tau <= 1.0:
             raise ValueError(f"tau must be in [0, 1]; got {self.tau!r}.")
