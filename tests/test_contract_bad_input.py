@@ -479,3 +479,16 @@ def test_a_grid_of_a_million_values_is_an_error_not_a_hang(name):
 
     cls = LogitAdjusterCV if name == "taus" else PriorShiftClassifierCV
     raises_naming(lambda: cls(**{name: 10**6}).fit(X, Y), name)
+
+
+def test_long_tail_classifier_names_ragged_x_and_complex_y_and_takes_object_labels():
+    pytest.importorskip("torch")
+    from sklt.nn import LongTailClassifier
+
+    X32 = X.astype(np.float32)
+    net = LongTailClassifier(max_epochs=1, random_state=0)
+    net.fit(X32, np.array(Y.tolist(), dtype=object))  # numbers held in an object array
+    np.testing.assert_array_equal(net.classes_, [0, 1, 2])
+    raises_naming(lambda: net.predict([[0.0, 1.0, 2.0, 3.0], [1.0]]), "X")
+    raises_naming(lambda: LongTailClassifier(max_epochs=1).fit([[0.0, 1.0], [1.0]], [0, 1]), "X")
+    raises_naming(lambda: LongTailClassifier(max_epochs=1).fit(X32, Y.astype(complex)), "y")

@@ -17,7 +17,7 @@ from skorch.callbacks.scoring import ScoringBase
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_numpy, to_tensor
 
-from sklt._utils import _encode
+from sklt._utils import _as_array, _encode, _estimator_labels
 from sklt.adjust import adjust_logits
 from sklt.nn._validation import (
     F32_MAX,
@@ -321,6 +321,8 @@ class LongTailClassifier(NeuralNetClassifier):
 
     # ------------------------------------------------------------------ data
     def _validate_X(self, X, reset):
+        if isinstance(X, list | tuple):
+            _as_array(X, "X")  # a ragged nested list is named, not NumPy's message
         X = validate_data(
             self, X, reset=reset, dtype=(np.float32, np.float64), allow_nd=True,
         )
@@ -372,12 +374,21 @@ class LongTailClassifier(NeuralNetClassifier):
         ``warm``: a ``fit`` with ``warm_start=True`` on an initialised net: the
         classes and the sample shape must stay those of the network.
         """
+        if isinstance(X, list | tuple):
+            _as_array(X, "X")
+        if isinstance(y, list | tuple):
+            y = _as_array(y, "y")
+        if getattr(getattr(y, "dtype", None), "kind", None) == "c":
+            _estimator_labels(np.ravel(y))  # complex labels: named before NumPy's dump
         X, y = validate_data(
             self, X, y, reset=reset and not warm, dtype=(np.float32, np.float64),
             allow_nd=True,
         )
         check_finite_float32(X)
         X = X.astype(np.float32, copy=False)
+        # numbers in an object array (scikit-learn: an 'unknown' target) keep their dtype;
+        # complex labels are named
+        y = _estimator_labels(y) if getattr(y, "ndim", 0) == 1 else y
         check_classification_targets(y)
         if reset:
             if classes is None and self.classes is not None and len(self.classes):
