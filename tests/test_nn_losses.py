@@ -579,3 +579,37 @@ def test_lade_paper_gradient_is_exact(soft, weighted):
         w[1] = 0.0
     loss = LADELoss(torch.tensor([60.0, 20.0, 5.0, 1.0]), alpha=1.0, lam=0.5)
     assert torch.autograd.gradcheck(lambda x: loss(x, target, sample_weight=w), (z,))
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "empty", "numpy", "int"])
+def test_losses_name_bad_logits_instead_of_returning_nan(bad):
+    """NaN/inf logits, an empty batch, NumPy or integer logits: a named error from every
+    sklt loss, never a NaN loss (torch's own losses return NaN for the first three)."""
+    from sklt.nn import (
+        BalancedSoftmaxLoss,
+        BayiasLoss,
+        ClassBalancedLoss,
+        CrossEntropy,
+        FocalLoss,
+        LADELoss,
+        LDAMLoss,
+        LogitAdjustedLoss,
+    )
+
+    counts = torch.tensor([30.0, 10.0, 2.0])
+    logits = torch.zeros(4, 3)
+    target = torch.tensor([0, 1, 2, 0])
+    if bad == "nan":
+        logits[1, 2] = float("nan")
+    elif bad == "inf":
+        logits[0, 0] = float("inf")
+    elif bad == "empty":
+        logits, target = logits[:0], target[:0]
+    elif bad == "numpy":
+        logits = logits.numpy()
+    else:
+        logits = logits.long()
+    for cls in (CrossEntropy, LogitAdjustedLoss, BalancedSoftmaxLoss, BayiasLoss, LADELoss,
+                LDAMLoss, FocalLoss, ClassBalancedLoss):
+        with pytest.raises((ValueError, TypeError), match="logits|loss is|empty"):
+            cls(counts)(logits, target)

@@ -128,6 +128,17 @@ def class_balanced_weights(class_counts, beta):
     return torch.as_tensor(weights, dtype=torch.float32)
 
 
+def _check_finite_loss(module, args, loss):
+    """Forward hook of every sklt loss: a NaN or infinite loss is an error, not a result."""
+    if torch.is_tensor(loss) and loss.ndim == 0 and not bool(torch.isfinite(loss)):
+        raise ValueError(
+            f"{type(module).__name__}: the loss is {loss.item()}; the logits hold NaN or "
+            "infinite values, or are so large that the loss overflows their dtype. If this is "
+            "training, it diverged: Lower lr or rescale X (e.g. "
+            "sklearn.preprocessing.StandardScaler)."
+        )
+
+
 class LongTailLoss(nn.Module):
     """Base class of the sklt losses: class counts, class weights, targets, reduction.
 
@@ -181,6 +192,7 @@ class LongTailLoss(nn.Module):
         # Skip the per-sample weighting while all class weights are one (fast path).
         self._weighted = False
         self.register_load_state_dict_post_hook(_refresh_weighted)
+        self.register_forward_hook(_check_finite_loss)
 
     @property
     def n_classes(self):
@@ -229,6 +241,13 @@ class LongTailLoss(nn.Module):
     def _check_target(self, logits, target):
         """Validate the targets: class indices in ``[0, K)`` or an ``(N, K)`` soft matrix."""
         k = self.n_classes
+        if not torch.is_tensor(logits) or not logits.is_floating_point():
+            what = (f"a {logits.dtype} tensor" if torch.is_tensor(logits)
+                    else type(logits).__name__)
+            raise TypeError(f"logits must be a floating-point torch tensor; got {what}.")
+        if logits.ndim == 2 and logits.shape[0] == 0:
+            raise ValueError(f"{type(self).__name__} got an empty batch (logits of shape "
+                             f"{tuple(logits.shape)}): its mean loss is undefined.")
         if logits.ndim != 2 or logits.shape[1] != k:
             raise ValueError(
                 f"{type(self).__name__} expects logits of shape (N, {k}); got "
