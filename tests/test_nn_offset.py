@@ -463,3 +463,12 @@ def test_tau_normalisation_bad_input():
         TauNormalizedClassifier(FrozenEstimator(net)).fit(X, y)
     with pytest.raises(ValueError, match="tau must be a finite number >= 0"):
         TauNormalizedClassifier(FrozenEstimator(net), tau=-1).fit(X, y)
+
+
+@pytest.mark.parametrize("offsets", [torch.tensor([]), torch.tensor([float("nan"), 1.0]),
+                                     torch.tensor([float("inf"), 1.0])])
+def test_uniform_constraint_names_empty_and_non_finite_offsets(offsets):
+    from sklt.nn.offset import uniform_constraint
+
+    with pytest.raises(ValueError, match="offsets"):
+        uniform_constraint(offsets)

@@ -262,8 +262,17 @@ def uniform_constraint(offsets):
     >>> round(uniform_constraint(torch.zeros(4)).item(), 6) == round(-math.log(4), 6)
     True
     """
+    if not torch.is_tensor(offsets) or not offsets.is_floating_point():
+        raise TypeError(f"offsets must be a floating-point torch tensor; got {offsets!r}.")
+    if offsets.ndim == 0 or offsets.shape[-1] == 0:
+        raise ValueError(
+            f"offsets must hold one offset per class; got shape {tuple(offsets.shape)}."
+        )
     log_p = F.log_softmax(-offsets, dim=-1)
-    return (log_p.exp() * log_p).sum(dim=-1)
+    loss = (log_p.exp() * log_p).sum(dim=-1)
+    if loss.ndim == 0 and not bool(torch.isfinite(loss)):
+        raise ValueError(f"offsets must be finite; the uniform constraint is {loss.item()}.")
+    return loss
 
 
 class EstimatedOffsetLoss(LongTailLoss):
