@@ -567,7 +567,6 @@ def test_bad_sample_weights_in_a_loss_are_named():
 def test_lade_paper_gradient_is_exact(soft, weighted):
     """The paper form's regulariser has a hand-written backward: torch.autograd.gradcheck
     pins it (float64, a class absent from the batch, zero and non-zero weights)."""
-    from sklt.nn import LADELoss
 
     gen = torch.Generator().manual_seed(0)
     z = torch.randn(7, 4, dtype=torch.float64, generator=gen, requires_grad=True)
@@ -585,17 +584,6 @@ def test_lade_paper_gradient_is_exact(soft, weighted):
 def test_losses_name_bad_logits_instead_of_returning_nan(bad):
     """NaN/inf logits, an empty batch, NumPy or integer logits: a named error from every
     sklt loss, never a NaN loss (torch's own losses return NaN for the first three)."""
-    from sklt.nn import (
-        BalancedSoftmaxLoss,
-        BayiasLoss,
-        ClassBalancedLoss,
-        CrossEntropy,
-        FocalLoss,
-        LADELoss,
-        LDAMLoss,
-        LogitAdjustedLoss,
-    )
-
     counts = torch.tensor([30.0, 10.0, 2.0])
     logits = torch.zeros(4, 3)
     target = torch.tensor([0, 1, 2, 0])
