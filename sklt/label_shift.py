@@ -196,8 +196,15 @@ def _soft_predictions(scores, row_sums, input, name):
 
 
 def _posteriors(scores, input):
-    """Row posteriors (float64) from validated scores (rows need not be normalised)."""
+    """Row posteriors (float64) from validated scores (rows need not be normalised).
+
+    Rows whose largest probability is tiny are divided by it (an exact rescaling of the
+    row): products with the prior ratio would underflow to 0 / 0 otherwise.
+    """
     if input == "proba":
+        row_max = scores.max(axis=1)
+        if row_max.min() < 1e-150:
+            scores = scores / row_max[:, None]
         return scores
     return adjust_logits(scores, output="proba")
 
