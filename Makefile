@@ -21,7 +21,7 @@ install: $(STAMP)
 
 test: install
 	$(PY) -m ruff check sklt tests benchmarks
-	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --durations=15 --doctest-modules --doctest-glob="*.rst" sklt tests docs/user_guide
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --durations=15 --hypothesis-profile=ci --doctest-modules --doctest-glob="*.rst" sklt tests docs/user_guide
 
 # The suite on the lowest supported versions (.ci/min-versions.txt, equal to the floors
 # of pyproject.toml), in a separate virtual environment.
@@ -34,7 +34,7 @@ test-min:
 	$(MIN_PY) -m pip install -q -c .ci/min-versions.txt torch==2.13.0
 	$(MIN_PY) -m pip install -q -c .ci/min-versions.txt -e ".[nn,plot,bench,test]"
 	$(MIN_PY) .ci/check_versions.py .ci/min-versions.txt
-	OMP_NUM_THREADS=1 $(MIN_PY) -m pytest -n 2 -q -p no:cacheprovider --doctest-modules --doctest-glob="*.rst" sklt tests docs/user_guide
+	OMP_NUM_THREADS=1 $(MIN_PY) -m pytest -n 2 -q -p no:cacheprovider --hypothesis-profile=ci --doctest-modules --doctest-glob="*.rst" sklt tests docs/user_guide
 
 demo: install
 	$(PY) -m benchmarks --suite quick --out benchmark_results

@@ -141,7 +141,7 @@ def _is_uniform(prior):
     return prior is None or (isinstance(prior, str) and prior == "uniform")
 
 
-def _check_prior_array(prior, n_classes, name, allow_zero, log=False):
+def _check_prior_array(prior, n_classes, name, allow_zero, log=False, against=None):
     """Validate one prior and return it normalised (float64), or None for uniform.
 
     Priors are divided by their maximum before they are normalised, so that any
@@ -149,7 +149,8 @@ def _check_prior_array(prior, n_classes, name, allow_zero, log=False):
     With ``log=True`` the log of the normalised prior, computed in log space, so
     that a positive weight far below the largest one (``[1e308, 1, 5e-324]``)
     keeps a finite log instead of underflowing to a zero probability.
-    ``n_classes`` may be None when no other argument tells it.
+    ``n_classes`` may be None when no other argument tells it; ``against`` says
+    where it comes from in the error for a wrong length (default: the scores).
     """
     if _is_uniform(prior):
         return None
@@ -177,9 +178,10 @@ def _check_prior_array(prior, n_classes, name, allow_zero, log=False):
     if values.shape[0] == 0:
         raise ValueError(f"{name} is empty; pass one weight per class.")
     if n_classes is not None and values.shape[0] != n_classes:
+        if against is None:
+            against = f"the scores have {n_classes} classes along the class axis"
         raise ValueError(
-            f"{name} has shape {values.shape} but the scores have {n_classes} classes along "
-            "the class axis; pass one weight per class."
+            f"{name} has shape {values.shape} but {against}; pass one weight per class."
         )
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError(f"{name} must be finite and non-negative; got {values}.")
@@ -199,6 +201,9 @@ def _check_prior_array(prior, n_classes, name, allow_zero, log=False):
     return values / values.sum()
 
 
+_MAX_CLASSES = np.iinfo(np.int32).max
+
+
 def _check_n_classes(n_classes):
     if isinstance(n_classes, (bool, np.bool_)):
         raise TypeError(f"n_classes must be a positive integer; got {n_classes!r}.")
@@ -208,6 +213,11 @@ def _check_n_classes(n_classes):
         raise TypeError(f"n_classes must be a positive integer; got {n_classes!r}.") from None
     if n_classes < 1:
         raise ValueError(f"n_classes must be a positive integer; got {n_classes}.")
+    if n_classes > _MAX_CLASSES:
+        raise ValueError(
+            f"n_classes={n_classes} is larger than sklt supports ({_MAX_CLASSES}, the "
+            "largest 32-bit index)."
+        )
     return n_classes
 
 
@@ -252,12 +262,22 @@ def log_prior_ratio(source_prior, target_prior, n_classes=None):
     >>> log_prior_ratio([1e308, 1e308], [1e308, 1e307]).round(3)
     array([ 0.598, -1.705])
     """
+    return _log_prior_ratio(source_prior, target_prior, n_classes)
+
+
+def _log_prior_ratio(source_prior, target_prior, n_classes=None, against=None):
+    """:func:`log_prior_ratio`; ``against`` names where an explicit ``n_classes`` comes
+    from in the error for a prior of the wrong length (default: ``n_classes``)."""
     if n_classes is not None:
         n_classes = _check_n_classes(n_classes)
+        source_against = target_against = against or f"n_classes={n_classes}"
     else:
         n_classes = _prior_length(source_prior)
+        source_against = None
+        target_against = f"source_prior has {n_classes} entries"
         if n_classes is None:
             n_classes = _prior_length(target_prior)
+            source_against = f"target_prior has {n_classes} entries"
         if n_classes is None:
             if _is_uniform(source_prior) and _is_uniform(target_prior):
                 raise ValueError("n_classes is needed when both priors are None or 'uniform'.")
@@ -265,9 +285,9 @@ def log_prior_ratio(source_prior, target_prior, n_classes=None):
             _check_prior_array(source_prior, None, "source_prior", allow_zero=False)
             _check_prior_array(target_prior, None, "target_prior", allow_zero=True)
     log_source = _check_prior_array(source_prior, n_classes, "source_prior", allow_zero=False,
-                                    log=True)
+                                    log=True, against=source_against)
     log_target = _check_prior_array(target_prior, n_classes, "target_prior", allow_zero=True,
-                                    log=True)
+                                    log=True, against=target_against)
     offset = np.zeros(n_classes)
     offset += log_target if log_target is not None else -np.log(n_classes)
     offset -= log_source if log_source is not None else -np.log(n_classes)
@@ -449,7 +469,9 @@ def _adjust(scores, source_prior, target_prior, strength, temperature, axis, inp
 
     ratio = None
     if not (_is_uniform(source_prior) and _is_uniform(target_prior)):
-        ratio = log_prior_ratio(source_prior, target_prior, n_classes)
+        ratio = _log_prior_ratio(
+            source_prior, target_prior, n_classes,
+            against=f"the scores have {n_classes} classes along the class axis")
         if strength == 0 or not np.any(ratio):
             ratio = None
     with np.errstate(over="ignore", divide="ignore"):

@@ -79,9 +79,31 @@ def _weighted_mean_std(values, sample_weight):
     return mean, std
 
 
-def _fit_modality(estimator, X, y, params):
-    """Fit a clone of one modality (a ``FrozenEstimator`` ignores ``fit``)."""
-    return clone(estimator).fit(X, y, **params)
+def _fit_modality(estimator, X, y, params, name=None):
+    """Fit a clone of one modality (a ``FrozenEstimator`` ignores ``fit``).
+
+    With ``name``, an error of the modality's fit names the modality (an index error,
+    e.g. a column selector on an ``X`` without its columns, becomes a ``ValueError``).
+    """
+    try:
+        return clone(estimator).fit(X, y, **params)
+    except (IndexError, KeyError, ValueError) as exc:
+        if name is None:
+            raise
+        shape = getattr(X, "shape", None) or (np.shape(X) if isinstance(X, list) else None)
+        message = (f"modality {name!r} ({type(estimator).__name__}) failed to fit X"
+                   + (f" of shape {tuple(shape)}" if shape is not None else "")
+                   + f": {type(exc).__name__}: {exc}")
+        if isinstance(exc, (IndexError, KeyError)):
+            raise ValueError(
+                message + ". Each modality selects its own columns of X: check that X is 2-D "
+                "and has the columns every modality selects."
+            ) from exc
+        try:
+            wrapped = type(exc)(message)
+        except Exception:  # noqa: BLE001 - an exception type with another signature
+            raise exc from None
+        raise wrapped from exc
 
 
 def _fit_fold_entropy(estimator, X, y, train, test, params):
@@ -399,7 +421,7 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         ]
         params = self._modality_fit_params(active, sample_weight, fit_params)
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_modality)(est, X, y, params[name]) for name, est, _ in active
+            delayed(_fit_modality)(est, X, y, params[name], name) for name, est, _ in active
         )
         self.named_estimators_ = Bunch()
         fitted = iter(self.estimators_)

@@ -92,9 +92,12 @@ def _check_tol_max_iter(tol, max_iter):
     if (not isinstance(max_iter, Integral) or isinstance(max_iter, (bool, np.bool_))
             or max_iter < 1):
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
-    if (not isinstance(tol, Real) or isinstance(tol, (bool, np.bool_)) or not np.isfinite(tol)
-            or tol <= 0):
-        raise ValueError(f"tol must be a positive number; got {tol!r}.")
+    try:
+        finite = isinstance(tol, Real) and bool(np.isfinite(float(tol)))
+    except OverflowError:  # an int beyond the float range
+        finite = False
+    if not finite or isinstance(tol, (bool, np.bool_)) or tol <= 0:
+        raise ValueError(f"tol must be a positive, finite number; got {tol!r}.")
 
 
 def _unit_max(prior):
@@ -151,14 +154,26 @@ def _check_sample_weight(sample_weight, n_samples):
 
 def _encode_labels(y, n_classes, classes, name="y_val"):
     """Map labels to column indices ``0..K-1``."""
-    if isinstance(y, (str, bytes, dict)) or np.ndim(y) == 0:
+    if isinstance(y, (str, bytes, dict)):
         raise TypeError(f"{name} must be a 1-D array-like of labels; got {y!r}.")
-    y = np.asarray(y)
+    try:
+        y = np.asarray(y)
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(f"{name} must be a 1-D array-like of labels ({exc}).") from None
+    if y.ndim == 0:
+        raise TypeError(f"{name} must be a 1-D array-like of labels; got {y!r}.")
     if y.ndim != 1:
         raise ValueError(f"{name} must be 1-D; got shape {y.shape}.")
     if y.dtype.kind == "f" and np.isnan(y).any():
         raise ValueError(f"{name} contains NaN labels; drop those samples.")
     if classes is None:
+        if y.dtype.kind == "O":  # integers in an object array (e.g. from pandas)
+            try:
+                y = y.astype(np.float64) if all(
+                    isinstance(v, (Integral, float, np.floating)) and not isinstance(v, bool)
+                    for v in y) else y
+            except (TypeError, ValueError, OverflowError):
+                pass
         if y.dtype.kind not in "iub" and not (
             y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y))
         ):
@@ -168,7 +183,10 @@ def _encode_labels(y, n_classes, classes, name="y_val"):
             )
         idx = y.astype(np.intp)
         if np.any(idx < 0) or np.any(idx >= n_classes):
-            raise ValueError(f"{name} has indices outside [0, {n_classes}).")
+            raise ValueError(
+                f"{name} has indices outside [0, {n_classes}) (the scores have {n_classes} "
+                "columns, one per class); check that the scores and the labels match."
+            )
         return idx
     classes = np.asarray(classes)
     if classes.ndim != 1 or len(classes) != n_classes:

@@ -459,7 +459,55 @@ def _check_tail_safe_cv(cv=5, y=None, *, random_state=None, frozen=False):
         return TailSafeStratifiedKFold(int(cv))
     if isinstance(cv, Real) and not isinstance(cv, bool):
         return _TailSafeHoldOut(test_size=float(cv), random_state=random_state)
-    return check_cv(cv, y=y, classifier=True)
+    try:
+        return check_cv(cv, y=y, classifier=True)
+    except TypeError as exc:  # e.g. a 0-d array: check_cv lists what is not a splitter
+        raise ValueError(
+            "cv must be a number of folds, a cross-validation splitter or an iterable of "
+            f"(train, test) index arrays; got {cv!r} ({exc})."
+        ) from exc
+
+
+def _materialise_splits(cv, X, y, n_samples, name="cv", **split_params):
+    """``list(cv.split(X, y))`` with every split checked: a pair of 1-D integer index
+    arrays (or boolean masks of length ``n_samples``) within ``[0, n_samples)``, a
+    non-empty held-out part. A malformed iterable of splits is a ``ValueError`` naming
+    ``name`` instead of an unpacking or indexing error deep inside the fit."""
+    hint = (f"{name} must be a number of folds, a cross-validation splitter or an iterable "
+            "of (train, test) index arrays")
+    try:
+        raw = list(cv.split(X, y, **split_params))
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"{hint}; splitting failed: {exc}") from exc
+    splits = []
+    for i, split in enumerate(raw):
+        try:
+            train, test = split
+        except (TypeError, ValueError):
+            raise ValueError(f"{hint}; split {i} is {split!r}, not a (train, test) pair.") from None
+        parts = []
+        for part_name, part in (("train", train), ("test", test)):
+            try:
+                part = np.asarray(part)
+            except ValueError as exc:
+                raise ValueError(f"{hint}; the {part_name} part of split {i} is ragged.") from exc
+            if part.dtype == bool and part.ndim == 1 and len(part) == n_samples:
+                part = np.flatnonzero(part)
+            if part.ndim != 1 or (part.size and part.dtype.kind not in "iu"):
+                raise ValueError(
+                    f"{hint}; the {part_name} part of split {i} is not a 1-D array of integer "
+                    f"indices (got dtype {part.dtype}, shape {part.shape}).")
+            if part.size and (part.min() < -n_samples or part.max() >= n_samples):
+                raise ValueError(
+                    f"{hint}; the {part_name} part of split {i} has indices outside "
+                    f"[0, {n_samples}) (X has {n_samples} samples).")
+            parts.append(part)
+        if parts[1].size == 0:
+            raise ValueError(f"{hint}; split {i} holds out no sample.")
+        splits.append(tuple(parts))
+    if not splits:
+        raise ValueError(f"{hint}; it gave no split.")
+    return splits
 
 
 # --------------------------------------------------------------------------- adjustment curve
@@ -694,7 +742,8 @@ def adjustment_curve(
     y = column_or_1d(y)
     if _num_samples(X) == 0:
         raise ValueError("adjustment_curve needs validation samples; X has 0 samples.")
-    splits = list(_check_tail_safe_cv(cv, y, frozen=True).split(X, y))
+    splits = _materialise_splits(_check_tail_safe_cv(cv, y, frozen=True), X, y,
+                                 _num_samples(X))
     original = estimator.get_params()[param_name]
     try:
         curve = _StrengthCurve(

@@ -57,7 +57,11 @@ from ._compat import (
 from .adjust import adjust_logits
 from .metrics import get_scorer
 from .metrics import make_scorer as _make_scorer
-from .model_selection import TailSafeStratifiedKFold, _check_tail_safe_cv
+from .model_selection import (
+    TailSafeStratifiedKFold,
+    _check_tail_safe_cv,
+    _materialise_splits,
+)
 from .posthoc import (
     _PRIOR_CONSTRAINT,
     LogitAdjuster,
@@ -1105,7 +1109,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 
         # -- held-out log-scores: one fit per fold (a frozen model: none), pooled
         cv = self._check_cv(y, frozen=frozen)
-        splits = list(cv.split(X, y, **split_params))
+        splits = _materialise_splits(cv, X, y, _num_samples(X), **split_params)
         if not self.refit and not frozen and len(splits) > 1:
             raise ValueError(
                 "refit=False needs a single split (e.g. cv=0.25), whose training part gives "

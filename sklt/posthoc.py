@@ -119,11 +119,31 @@ def _validate_fit_data(owner, X, y, sample_weight):
     check_classification_targets(y)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, y.shape[0])
-        if not sample_weight.sum() > 0:
+        with np.errstate(over="ignore"):  # an overflowing sum is refused where it matters
+            total = sample_weight.sum()
+        if not total > 0:
             raise ValueError(
                 "sample_weight sums to zero; give at least one sample a positive weight."
             )
     return X, y, sample_weight
+
+
+def _check_inner_weight_sum(estimator, params):
+    """Weights whose float64 sum overflows make a model's weighted sums overflow (NaN
+    probabilities later); refuse them before the inner model is fit on them."""
+    weight = params.get("sample_weight")
+    if weight is None or isinstance(estimator, FrozenEstimator):
+        return
+    weight = np.asarray(weight)
+    with np.errstate(over="ignore"):
+        total = weight.sum(dtype=float) if weight.dtype.kind in "fiu" else 0.0
+    if not np.isfinite(total):
+        raise ValueError(
+            f"sample_weight sums to infinity in float64 (largest weight {weight.max():.3g}): "
+            f"{type(estimator).__name__}'s weighted sums would overflow and give NaN "
+            "probabilities. Divide sample_weight by its maximum (sklt's priors use only the "
+            "weights' ratios)."
+        )
 
 
 def _check_enough_classes(owner, classes):
@@ -686,6 +706,7 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                         UserWarning,
                         stacklevel=2,
                     )
+        _check_inner_weight_sum(estimator, inner_params)
         self.estimator_ = clone(estimator).fit(X, y, **inner_params)
         if not hasattr(self.estimator_, "classes_"):
             raise ValueError(

@@ -51,7 +51,7 @@ from ._compat import (
 )
 from .adjust import adjust_logits
 from .metrics import get_scorer
-from .model_selection import _check_tail_safe_cv
+from .model_selection import _check_tail_safe_cv, _materialise_splits
 from .posthoc import (
     _PRIOR_CONSTRAINT,
     LogitAdjuster,
@@ -527,8 +527,10 @@ class _HeldOutCorrector(_BasePriorCorrector):
 class _GridScorer:
     """Scores of any strength on the pooled held-out rows and on each split's rows."""
 
-    def __init__(self, estimator, held_out, X, y, score_params, scorer):
+    def __init__(self, estimator, held_out, X, y, score_params, scorer,
+                 scorer_name="the scorer"):
         self.scorer = scorer
+        self.scorer_name = scorer_name
         self.targets = []  # (estimator, X, y, params): all splits pooled first, then each
         for fold in [None, *range(held_out.n_splits)]:
             rows = held_out.rows(fold)
@@ -545,7 +547,14 @@ class _GridScorer:
             # A held-out fold without a rare class is expected under tail-safe splits
             # (and a class never held out is absent from every fold's labels).
             warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
-            value = self.scorer(estimator, X, y, **params)
+            try:
+                value = self.scorer(estimator, X, y, **params)
+            except Exception as exc:  # noqa: BLE001 - re-raised with the scorer named
+                raise ValueError(
+                    f"The scorer ({self.scorer_name}) failed on the held-out adjusted predictions "
+                    f"({type(exc).__name__}: {exc}). Choose a scorer that applies to this "
+                    "problem (e.g. 'balanced_accuracy'; multiclass ROC AUC is 'roc_auc_ovr')."
+                ) from exc
         try:
             return float(value)
         except (TypeError, ValueError):
@@ -765,7 +774,8 @@ def _tune_strength(held_out, estimator, X, y, scorer, *, grid, extend=False,
     choice : _Choice
         ``index`` (chosen), ``top`` (best score), ``tolerance``, ``tied``.
     """
-    grid_scorer = _GridScorer(estimator, held_out, X, y, score_params or {}, scorer)
+    grid_scorer = _GridScorer(estimator, held_out, X, y, score_params or {}, scorer,
+                              scorer_name)
     curve = _StrengthCurve(grid_scorer, settings, pooled=cv_score == "pooled",
                            all_folds=all_folds)
     curve.search(np.asarray(grid, dtype=float), search, extend=extend)
@@ -920,7 +930,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
             self, scorer, sample_weight, params)
 
         cv = self._check_cv(y, frozen=frozen)
-        splits = list(cv.split(X, y, **split_params))  # materialised once
+        splits = _materialise_splits(cv, X, y, _num_samples(X), **split_params)
         if not self.refit and not frozen and len(splits) > 1:
             raise ValueError(
                 "refit=False needs a single split (e.g. cv=0.25), whose training part gives "

@@ -508,8 +508,18 @@ def test_unit_sample_weights_change_nothing():
     scaled = _net().fit(X, y, sample_weight=np.full(len(y), 7.0))
     np.testing.assert_array_equal(scaled.class_counts_, 7 * plain.class_counts_)
     np.testing.assert_allclose(scaled.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+    # weights whose class sums leave float32 count the heaviest sample as one: the same
+    # ratios, which is all the losses use (the class-balanced weights use the counts
+    # themselves, and refuse them)
+    for w in (1e-300, 1e300, 5e-324):
+        extreme = _net().fit(X, y, sample_weight=np.full(len(y), w))
+        np.testing.assert_array_equal(extreme.class_counts_, plain.class_counts_)
+        np.testing.assert_array_equal(extreme.predict_proba(X), plain.predict_proba(X))
     with pytest.raises(ValueError, match="Rescale sample_weight"):
-        _net().fit(X, y, sample_weight=np.full(len(y), 1e-300))
+        _net(criterion="class_balanced").fit(X, y, sample_weight=np.full(len(y), 1e-300))
+    with pytest.raises(ValueError, match="Rescale sample_weight"):
+        _net(callbacks=[DeferredReweighting(start_epoch=1)]).fit(
+            X, y, sample_weight=np.full(len(y), 1e300))
 
 
 @pytest.mark.parametrize("criterion", sorted(CRITERIA))

@@ -3,6 +3,7 @@
 import contextlib
 import inspect
 import numbers
+import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -193,7 +194,13 @@ class LongTailClassifier(NeuralNetClassifier):
         Class labels.
     class_counts_ : ndarray of shape (n_classes,)
         Training samples per class (of the ``y`` given to ``fit``; the sums of
-        the sample weights per class when ``sample_weight`` is given).
+        the sample weights per class when ``sample_weight`` is given). Where
+        those sums leave the float32 range that the losses store them in
+        (weights near ``1e308`` or ``5e-324``) they are the sums of
+        ``sample_weight / max(sample_weight)``: the same ratios, which is all
+        the losses use (``criterion="class_balanced"`` and
+        :class:`~sklt.nn.DeferredReweighting` use the counts themselves, and
+        raise instead).
     source_prior_ : ndarray of shape (n_classes,)
         The prior that :meth:`predict_proba`'s posteriors are entangled with:
         the loss's entangled prior (class frequencies for cross-entropy, focal
@@ -338,13 +345,14 @@ class LongTailClassifier(NeuralNetClassifier):
     def _validate_hyperparameters(self):
         """Check the skorch parameters sklt relies on; errors name the parameter."""
         check_int(self.max_epochs, "max_epochs", low=1)
-        batch_size = check_int(self.batch_size, "batch_size", low=-1)
+        batch_size = check_int(self.batch_size, "batch_size", low=-1, high=sys.maxsize)
         if batch_size == 0 or batch_size < -1:
             raise ValueError(
                 f"batch_size must be a positive int, or -1 for one batch of all the data; got "
                 f"{self.batch_size!r}."
             )
-        check_real(self.lr, "lr", low=0.0, low_open=True)
+        # the optimisers step float32 parameters by lr times a float32 quantity
+        check_real(self.lr, "lr", low=0.0, high=F32_MAX, low_open=True)
         try:
             check_random_state(self.random_state)
         except (TypeError, ValueError):
@@ -438,12 +446,19 @@ class LongTailClassifier(NeuralNetClassifier):
             counts = np.bincount(y_enc, weights=None if weight is None else raw,
                                  minlength=len(self.classes_)).astype(np.float64)
             positive = counts[counts > 0]
+            if ((positive.max() > F32_MAX or positive.min() < F32_TINY)
+                    and not self._absolute_counts_matter()):
+                # only the counts' ratios matter to the loss: count the heaviest sample
+                # as one (exact ratios, in float64)
+                counts = np.bincount(y_enc, weights=raw / raw.max(),
+                                     minlength=len(self.classes_)).astype(np.float64)
+                positive = counts[counts > 0]
             if positive.max() > F32_MAX or positive.min() < F32_TINY:
                 raise ValueError(
                     f"sample_weight gives weighted class counts {counts.tolist()} outside the "
                     f"float32 range [{F32_TINY:.3g}, {F32_MAX:.3g}] that the losses store them "
-                    "in. Rescale sample_weight (only the counts' ratios matter, except for "
-                    "criterion='class_balanced')."
+                    "in. Rescale sample_weight (criterion='class_balanced' and "
+                    "DeferredReweighting use the counts themselves, not only their ratios)."
                 )
             self.class_counts_ = counts
         return X, y_enc, weight
@@ -608,6 +623,23 @@ class LongTailClassifier(NeuralNetClassifier):
         super().initialize()
         self.initialize_augmentation()
         return self
+
+    def _absolute_counts_matter(self):
+        """Whether the class counts' scale matters, not only their ratios: the
+        class-balanced loss and deferred re-weighting use the effective number
+        ``(1 - beta^n) / (1 - beta)`` of each count ``n``."""
+        from sklt.nn.callbacks import DeferredReweighting
+
+        cls = self._criterion_class()
+        if cls is not None and issubclass(cls, ClassBalancedLoss):
+            return True
+        for callback in self.callbacks or ():
+            if isinstance(callback, tuple) and len(callback) == 2:
+                callback = callback[1]
+            if isinstance(callback, DeferredReweighting) or (
+                    isinstance(callback, type) and issubclass(callback, DeferredReweighting)):
+                return True
+        return False
 
     def _criterion_class(self):
         """The loss class ``criterion`` names (``None`` when it is not a class or name)."""

@@ -209,7 +209,13 @@ class LongTailLoss(nn.Module):
             if weight is None:
                 self.class_weight.fill_(1.0)
             else:
-                weight = torch.as_tensor(weight, dtype=self.class_weight.dtype)
+                try:
+                    weight = torch.as_tensor(weight, dtype=self.class_weight.dtype)
+                except (TypeError, ValueError, RuntimeError) as exc:
+                    raise TypeError(
+                        f"class weight must be a tensor or array of {self.n_classes} numbers; "
+                        f"got {type(weight).__name__} ({exc})."
+                    ) from None
                 if weight.shape != self.class_weight.shape:
                     raise ValueError(
                         f"class weight has shape {tuple(weight.shape)}; expected "
@@ -296,7 +302,15 @@ class LongTailLoss(nn.Module):
         """``None`` or a finite, non-negative ``(N,)`` tensor in the logits' dtype."""
         if sample_weight is None:
             return None
-        w = torch.as_tensor(sample_weight, device=logits.device)
+        try:
+            w = torch.as_tensor(sample_weight, device=logits.device)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise TypeError(
+                f"sample_weight must be a tensor or array of numbers, one per sample; got "
+                f"{type(sample_weight).__name__} ({exc})."
+            ) from None
+        if w.is_complex():
+            raise TypeError(f"sample_weight must hold real numbers; got dtype {w.dtype}.")
         if w.ndim != 1 or w.shape[0] != logits.shape[0]:
             raise ValueError(
                 f"sample_weight must have shape ({logits.shape[0]},), one weight per sample; "

@@ -5,6 +5,9 @@ Both return raw logits of shape ``(N, n_classes)``. Their size arguments
 :class:`~sklt.nn.LongTailClassifier` fills them in from the data at fit.
 """
 
+import math
+
+import torch
 from torch import nn
 
 from sklt.nn._validation import MAX_SIZE, check_int, check_real, check_units
@@ -23,6 +26,35 @@ def _check_size(value, name):
 
 def _check_dropout(dropout):
     return check_real(dropout, "dropout", low=0.0, high=1.0, high_open=True)
+
+
+def _check_input(X, module, n_features=None, name="X", owner=None):
+    """A named error for an input a module cannot take (instead of torch's shape or dtype
+    error from inside a layer); metadata checks only, no pass over the data."""
+    owner = owner or type(module).__name__
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(
+            f"{owner} takes a torch.Tensor {name}; got "
+            f"{type(X).__name__}. Convert it with torch.as_tensor({name}) (the sklt "
+            "classifiers do this for you)."
+        )
+    if X.ndim < 2:
+        raise ValueError(
+            f"{owner} takes a batch {name} of shape (N, ...); got shape "
+            f"{tuple(X.shape)}. Reshape a single sample with {name}.unsqueeze(0)."
+        )
+    if n_features is not None and math.prod(X.shape[1:]) != n_features:
+        raise ValueError(
+            f"{name} has {math.prod(X.shape[1:])} features per sample (shape "
+            f"{tuple(X.shape)}), but {owner} was built for {n_features}."
+        )
+    weight = next(module.parameters(), None)
+    if (weight is not None and X.dtype != weight.dtype and X.is_floating_point()
+            and not torch.is_autocast_enabled()):
+        raise TypeError(
+            f"{name} has dtype {X.dtype} but {owner}'s parameters are "
+            f"{weight.dtype}; convert {name} with {name}.to({weight.dtype}) (or the module)."
+        )
 
 
 class _SplitHeadMixin:
@@ -78,6 +110,7 @@ class MLP(_SplitHeadMixin, nn.Module):
 
     def forward(self, X):
         """Logits of shape ``(N, n_classes)``."""
+        _check_input(X, self, self.layers[1].in_features if len(self.layers) > 1 else None)
         return self.layers(X)
 
 
@@ -146,6 +179,7 @@ class CNN1d(_SplitHeadMixin, nn.Module):
 
     def forward(self, X):
         """Logits of shape ``(N, n_classes)``; 2-D input is read as one channel."""
+        _check_input(X, self)
         if X.ndim == 2:
             X = X.unsqueeze(1)
         return self.layers(X)

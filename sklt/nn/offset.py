@@ -43,6 +43,7 @@ from sklt.nn._validation import (
     check_units,
 )
 from sklt.nn.losses import LongTailLoss
+from sklt.nn.modules import _check_input
 
 __all__ = [
     "EstimatedOffsetHead",
@@ -69,6 +70,7 @@ class _Trunk(nn.Module):
 
     def __init__(self, input_dim, hidden_units):
         super().__init__()
+        self.input_dim = input_dim
         layers, width = [nn.Flatten()], input_dim
         for units in hidden_units:
             layers += [nn.Linear(width, units), nn.ReLU()]
@@ -76,6 +78,7 @@ class _Trunk(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X):
+        _check_input(X, self, self.input_dim, owner="EstimatedOffsetHead")
         return self.layers(X)
 
 
@@ -454,7 +457,12 @@ def _check_X(net, X):
     skorch_net = _unwrap_net(net)
     if hasattr(skorch_net, "_validate_X"):
         return skorch_net._validate_X(X, reset=False)
-    X = check_array(X, allow_nd=True, dtype=(np.float32, np.float64))
+    try:
+        X = check_array(X, allow_nd=True, dtype=(np.float32, np.float64), input_name="X")
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        raise ValueError(f"X must hold numbers ({exc}).") from None
     check_finite_float32(X)
     return X.astype(np.float32, copy=False)
 
