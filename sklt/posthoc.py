@@ -25,7 +25,15 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
-from ._compat import HasMethods, Interval, StrOptions, _fit_context, routing_enabled
+from ._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    _num_samples,
+    _safe_indexing,
+    routing_enabled,
+)
 from ._utils import _as_array, _estimator_labels
 from .adjust import adjust_logits, log_prior_ratio
 from .priors import _check_sample_weight, _format_classes, check_prior, class_counts
@@ -128,22 +136,29 @@ def _validate_fit_data(owner, X, y, sample_weight):
     return X, y, sample_weight
 
 
-def _check_inner_weight_sum(estimator, params):
-    """Weights whose float64 sum overflows make a model's weighted sums overflow (NaN
-    probabilities later); refuse them before the inner model is fit on them."""
+def _check_inner_weight_sum(fitted, X, params):
+    """Weights whose float64 sum overflows can make a model's weighted sums overflow to
+    NaN probabilities (a tree does; ``LogisticRegression`` does not). Where they did,
+    say so at ``fit``, naming ``sample_weight``, instead of at the first ``predict``:
+    the fitted model predicts a few training rows (only when the sum overflows)."""
     weight = params.get("sample_weight")
-    if weight is None or isinstance(estimator, FrozenEstimator):
+    if weight is None or isinstance(fitted, FrozenEstimator):
         return
     weight = np.asarray(weight)
+    if weight.dtype.kind not in "fiu":
+        return
     with np.errstate(over="ignore"):
-        total = weight.sum(dtype=float) if weight.dtype.kind in "fiu" else 0.0
-    if not np.isfinite(total):
+        total = weight.sum(dtype=float)
+    if np.isfinite(total):
+        return
+    try:
+        _inner_log_scores(fitted, _safe_indexing(X, np.arange(min(5, _num_samples(X)))))
+    except ValueError as exc:
         raise ValueError(
-            f"sample_weight sums to infinity in float64 (largest weight {weight.max():.3g}): "
-            f"{type(estimator).__name__}'s weighted sums would overflow and give NaN "
-            "probabilities. Divide sample_weight by its maximum (sklt's priors use only the "
-            "weights' ratios)."
-        )
+            f"sample_weight sums to infinity in float64 (largest weight {weight.max():.3g}) "
+            f"and {type(fitted).__name__} fit on it predicts NaN or infinite scores ({exc}). "
+            "Divide sample_weight by its maximum (sklt's priors use only the weights' ratios)."
+        ) from None
 
 
 def _check_enough_classes(owner, classes):
@@ -706,8 +721,8 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                         UserWarning,
                         stacklevel=2,
                     )
-        _check_inner_weight_sum(estimator, inner_params)
         self.estimator_ = clone(estimator).fit(X, y, **inner_params)
+        _check_inner_weight_sum(self.estimator_, X, inner_params)
         if not hasattr(self.estimator_, "classes_"):
             raise ValueError(
                 f"The inner estimator {type(estimator).__name__} has no classes_ after fit; "

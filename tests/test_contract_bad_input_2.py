@@ -147,13 +147,20 @@ def test_a_modality_that_cannot_take_x_is_named():
 
 # ------------------------------------------------------------------------ huge weights
 @pytest.mark.parametrize("corrector", [LogitAdjuster, PriorShiftClassifier])
-def test_weights_whose_sum_overflows_are_refused_before_the_inner_fit(corrector):
+def test_weights_whose_sum_overflows_are_named_at_fit_where_they_break_the_model(corrector):
     weight = np.full(len(Y), 1e308)
+    # a tree's weighted sums overflow: named at fit, not a NaN error at predict
     raises_naming(lambda: corrector(DecisionTreeClassifier()).fit(X, Y, sample_weight=weight),
                   "sample_weight")
-    # the same weights divided by their maximum are the same problem
     fitted = corrector(DecisionTreeClassifier(random_state=0)).fit(
         X, Y, sample_weight=weight / 1e308)
+    assert np.all(np.isfinite(fitted.predict_proba(X)))
+    # a model that copes with them keeps working, with the priors of the weights' ratios
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fitted = corrector(LogisticRegression()).fit(X, Y, sample_weight=weight)
+        reference = corrector(LogisticRegression()).fit(X, Y, sample_weight=weight / 1e308)
+    np.testing.assert_allclose(fitted.source_prior_, reference.source_prior_, rtol=1e-12)
     assert np.all(np.isfinite(fitted.predict_proba(X)))
 
 
