@@ -8,9 +8,9 @@ in the same process on the same splits with the same scorer (balanced accuracy),
 on a long-tailed problem (default: 20,000 samples, 10 classes, imbalance ratio 50)
 with a :class:`~sklearn.ensemble.HistGradientBoostingClassifier`; the benchmark
 reports both wall times, their ratio and the chosen ``lam`` of each: the tuner with
-GridSearchCV's rule (``cv_score="mean", tie_rule=None``, which must choose the same
-``lam``), the same with ``search="peak"``, and the tuner's default rule (pooled
-held-out scoring, range extension, tie rule; its ``lam`` may differ by design).
+GridSearchCV's rule (``selection="score", cv_score="mean", tie_rule=None``, which must
+choose the same ``lam``), the same with ``search="peak"``, and the tuner's default rule
+(the calibrated strength for balanced accuracy; its ``lam`` may differ by design).
 
 Run ``python benchmarks/bench_tuning.py`` (``--n-samples``, ``--n-values``,
 ``--quick``); the benchmark suite calls :func:`run`.
@@ -84,11 +84,14 @@ def run(quick=True, n_samples=None, n_values=21, n_splits=5, n_classes=10,
         best_lam=gs_lam, same_lam_as_grid_search=True, best_score=float(gs.best_score_),
         inner_fits=n_values * n_splits + 1, score_evaluations=n_values,
     )]
+    # GridSearchCV's rule is the score rule (older sklt versions had no other)
+    score = ({"selection": "score"} if "selection" in PriorShiftClassifierCV().get_params()
+             else {})
     variants = [
         ("PriorShiftClassifierCV(GridSearchCV's rule)",
-         dict(search="grid", cv_score="mean", tie_rule=None)),
+         dict(search="grid", cv_score="mean", tie_rule=None, **score)),
         ("PriorShiftClassifierCV(GridSearchCV's rule, search='peak')",
-         dict(search="peak", cv_score="mean", tie_rule=None)),
+         dict(search="peak", cv_score="mean", tie_rule=None, **score)),
         ("PriorShiftClassifierCV(default rule)", dict()),
     ]
     for method, params in variants:

@@ -12,9 +12,13 @@ chosen ``tau`` is scored by balanced accuracy on the balanced test set:
 - ablations: pooled held-out scoring alone; with the range extension; the per-fold mean
   with the extension and the tie rule; the tie rule breaking ties towards ``tau = 1``
   (``tie_break="closest_to_one"``) instead of the middle of the plateau;
-- ``new default``: what ``LogitAdjusterCV()`` does now: pooled scoring, the default range
+- ``score rule``: ``LogitAdjusterCV(selection="score")``: pooled scoring, the default range
   extended while the best score is on its edge, and the middle of the plateau of values
   within one paired standard error of the best (``tie_rule="se", tie_break="middle"``);
+- ``new default``: what ``LogitAdjusterCV()`` does now for balanced accuracy
+  (``selection="auto"`` resolves to ``"calibrated"``): the strength of the Bayes rule of the
+  held-out posteriors recalibrated by ``softmax(a z + b Δ)`` (balanced log-loss), rounded
+  to the grid (the range extended to reach it);
 - ``oracle``: the best ``tau`` on the test set (on ``[0, 10]``, step 0.1), for reference.
 
 Protocols. Gradient boosting: the tuners' cross-validation (5 tail-safe folds of the
@@ -59,17 +63,19 @@ ORACLE_GRID = np.round(np.arange(0, 10.0001, 0.1), 10)
 N_FOLDS = 5
 RHO = 100
 
-#: (label, cv_score, tie_rule, tie_break, grid, extend)
+#: (label, cv_score, tie_rule, tie_break, grid, extend, selection)
 RULES = [
-    ("old rule (per-fold mean, [0, 2])", "mean", None, "middle", DEFAULT_GRID, False),
-    ("pooled, [0, 2]", "pooled", None, "middle", DEFAULT_GRID, False),
-    ("pooled + range extension", "pooled", None, "middle", DEFAULT_GRID, True),
+    ("old rule (per-fold mean, [0, 2])", "mean", None, "middle", DEFAULT_GRID, False, "score"),
+    ("pooled, [0, 2]", "pooled", None, "middle", DEFAULT_GRID, False, "score"),
+    ("pooled + range extension", "pooled", None, "middle", DEFAULT_GRID, True, "score"),
     ("per-fold mean + extension + SE plateau middle", "mean", "se", "middle", DEFAULT_GRID,
-     True),
+     True, "score"),
     ("pooled + extension + SE plateau, closest to 1", "pooled", "se", "closest_to_one",
-     DEFAULT_GRID, True),
-    ("new default (pooled + extension + SE plateau middle)", "pooled", "se", "middle",
-     DEFAULT_GRID, True),
+     DEFAULT_GRID, True, "score"),
+    ("score rule (pooled + extension + SE plateau middle)", "pooled", "se", "middle",
+     DEFAULT_GRID, True, "score"),
+    ("new default (calibrated strength)", "pooled", "se", "middle", DEFAULT_GRID, True,
+     "calibrated"),
 ]
 NEW = RULES[-1][0]
 OLD = RULES[0][0]
@@ -151,13 +157,14 @@ def _test_curve(final, X_test, y_test, taus):
     return np.array(out)
 
 
-def _choose(held, estimator, X, y, cv_score, tie_rule, tie_break, grid, extend):
+def _choose(held, estimator, X, y, cv_score, tie_rule, tie_break, grid, extend,
+            selection="score"):
     scorer = get_scorer("balanced_accuracy")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         curve, choice = _tune_strength(held, estimator, X, y, scorer, grid=grid, extend=extend,
                                        cv_score=cv_score, tie_rule=tie_rule,
-                                       tie_break=tie_break)
+                                       tie_break=tie_break, selection=selection)
     return float(curve.values[choice.index])
 
 
@@ -212,13 +219,17 @@ def _real_binary(name, seed):
 
 
 BINARY_RULES = [
-    ("new default", "pooled", "se", "middle", DEFAULT_GRID, True),
-    ("pooled + range extension (no tie rule)", "pooled", None, "middle", DEFAULT_GRID, True),
+    ("new default", "pooled", "se", "middle", DEFAULT_GRID, True, "calibrated"),
+    ("score rule (pooled + extension + SE plateau middle)", "pooled", "se", "middle",
+     DEFAULT_GRID, True, "score"),
+    ("pooled + range extension (no tie rule)", "pooled", None, "middle", DEFAULT_GRID, True,
+     "score"),
     ("pooled + extension + SE plateau, closest to 1", "pooled", "se", "closest_to_one",
-     DEFAULT_GRID, True),
-    ("hand-widened [0, 4], old rule", "mean", None, "middle", np.linspace(0, 4, 41), False),
+     DEFAULT_GRID, True, "score"),
+    ("hand-widened [0, 4], old rule", "mean", None, "middle", np.linspace(0, 4, 41), False,
+     "score"),
     ("hand-widened [0, 4], pooled + SE plateau middle", "pooled", "se", "middle",
-     np.linspace(0, 4, 41), False),
+     np.linspace(0, 4, 41), False, "score"),
 ]
 
 

@@ -16,7 +16,10 @@ three samples): the default folds are
 every class); each value is scored once on all folds' held-out predictions
 pooled (:class:`_HeldOutScores`); the default range is extended while the best
 score is on its upper edge; near-ties are resolved on the plateau of values
-within one paired standard error of the best (:func:`_choose`).
+within one paired standard error of the best (:func:`_choose`). For the balanced
+scorers the default choice is the calibrated strength (:func:`_calibrated_strength`):
+the Bayes rule of the held-out posteriors once recalibrated, estimated from every
+held-out row rather than read off a step-like score.
 
 ``search="peak"`` implements the O(log N) peak search over the sorted grid that
 Tian et al. (2020, §3.2.3) describe for the (empirically unimodal) validation
@@ -28,6 +31,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.optimize import minimize
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
@@ -76,6 +80,10 @@ _MAX_STRENGTH = 10.0
 #: model (Menon et al. 2021, eq. 9; Tian et al. 2020, eq. 5); near-ties go to the value
 #: closest to it.
 _REFERENCE_STRENGTH = 1.0
+
+#: Scorers whose optimum the calibrated strength estimates (balanced error under a
+#: uniform target prior); ``selection="auto"`` uses it for them.
+_BALANCED_SCORERS = frozenset({"balanced_accuracy", "neg_balanced_error"})
 
 
 # --------------------------------------------------------------------------- peak search
@@ -274,6 +282,110 @@ def _choose(values, score, tolerance_of, tie_rule, tie_break="middle",
     tied = np.zeros(n, dtype=bool)
     tied[plateau] = True
     return chosen, top, tolerance, tied
+
+
+def _calibrated_strength(held, y, temperature=1.0, sample_weight=None):
+    """The strength that is Bayes-optimal for the held-out scores once recalibrated.
+
+    Fits the two-parameter recalibration ``q(y | x) = softmax(a z(x) + b Δ(x))``
+    of the held-out log-scores ``z`` (``Δ = log p_t - log p_s`` of each row's
+    fold) by the log-loss under the target prior: each row weighted by
+    ``p_t(y_i) / n_{y_i}`` (``n_c``: held-out rows, or their ``sample_weight``,
+    of class ``c``), the proper counterpart of a balanced score. The loss is
+    convex in ``(a, b)``; it is minimised with ``a >= 0`` by L-BFGS on
+    standardised scores (the same fit at any scale). A zero probability is
+    floored at the smallest non-zero probability held out. ``a`` is the inverse
+    temperature that calibrates the model and ``b`` the prior shift the held-out
+    labels support; the calibrated model's Bayes decision under ``p_t``,
+    ``argmax a z + b Δ = argmax z / T + (b / (a T)) Δ``, is the strength
+    ``b / (a T)`` at the tuner's temperature ``T`` (for a calibrated model
+    ``a = b = 1``: the theory value 1). Every held-out row enters smoothly, a
+    class with one held-out sample included, so this is a low-variance estimate
+    where a step-like score (balanced accuracy from one or two samples per rare
+    class) is mostly noise.
+
+    Parameters
+    ----------
+    held : _HeldOutScores
+        Stored held-out log-scores and each fold's priors.
+    y : ndarray of shape (n_held_out,)
+        Label of each held-out row.
+    temperature : float, default=1.0
+        The tuner's fixed temperature ``T``.
+    sample_weight : ndarray of shape (n_held_out,), default=None
+        Weights of the held-out rows.
+
+    Returns
+    -------
+    strength : float
+        ``b / (a T)``, or NaN where it is undefined: the strength changes no
+        score (``Δ = 0``, e.g. ``target_prior="auto"``), fewer than two classes
+        are held out, or the fit finds no information in the scores (``a = 0``).
+    """
+    classes = held.classes
+    y = np.asarray(y)
+    codes = np.searchsorted(classes, y)
+    known = (codes < len(classes)) & (classes[np.minimum(codes, len(classes) - 1)] == y)
+    with np.errstate(divide="ignore"):
+        log_target = np.log(held.target_priors)
+    delta = (log_target - np.log(held.source_priors))[held.fold]
+    # classes the target prior rules out (p_t = 0) are never predicted: leave them out
+    allowed = np.all(np.isfinite(log_target), axis=0)
+    codes = np.where(known, codes, 0)
+    keep = known & allowed[codes]
+    weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+    keep &= weight > 0
+    if not keep.any():
+        return np.nan
+    z = np.asarray(held.log_scores, dtype=np.float64)[keep][:, allowed]
+    delta = delta[keep][:, allowed]
+    remap = np.cumsum(allowed) - 1
+    codes = remap[codes[keep]]
+    weight = weight[keep]
+    n_rows, n_classes = z.shape
+    totals = np.bincount(codes, weights=weight, minlength=n_classes)
+    if np.count_nonzero(totals) < 2 or n_classes < 2:
+        return np.nan
+    target = held.target_priors[held.fold[keep]][:, allowed]
+    weight = weight * target[np.arange(n_rows), codes] / totals[codes]
+    weight /= weight.sum()
+    finite = np.isfinite(z)
+    if not finite.all():
+        # a zero probability (-inf; a forest's class that no tree votes for) is floored at
+        # the smallest non-zero one held out, the model's resolution, so the log-loss stays
+        # finite without one impossible class dominating it
+        if not finite.any():
+            return np.nan
+        z = np.maximum(z, z[finite].min())
+    # centre per row (softmax-invariant) and scale each input to unit spread
+    z = z - z.mean(axis=1, keepdims=True)
+    delta = delta - delta.mean(axis=1, keepdims=True)
+    z_scale, delta_scale = np.abs(z).max(), np.abs(delta).max()
+    if not (z_scale > 0 and delta_scale > 0):
+        return np.nan
+    z /= z_scale
+    delta /= delta_scale
+    rows = np.arange(n_rows)
+    z_true, delta_true = z[rows, codes], delta[rows, codes]
+
+    def loss_and_grad(theta):
+        s = theta[0] * z + theta[1] * delta
+        top = s.max(axis=1, keepdims=True)
+        q = np.exp(s - top)
+        total = q.sum(axis=1)
+        q /= total[:, None]
+        log_norm = top[:, 0] + np.log(total)
+        loss = weight @ (log_norm - theta[0] * z_true - theta[1] * delta_true)
+        grad = np.array([weight @ (np.einsum("ij,ij->i", q, z) - z_true),
+                         weight @ (np.einsum("ij,ij->i", q, delta) - delta_true)])
+        return loss, grad
+
+    result = minimize(loss_and_grad, np.array([1.0, 1.0]), jac=True, method="L-BFGS-B",
+                      bounds=[(0.0, None), (None, None)], options={"maxiter": 200})
+    a, b = result.x
+    if not (np.isfinite(a) and np.isfinite(b)) or a <= 1e-12:
+        return np.nan
+    return float((b / delta_scale) / (a / z_scale) / temperature)
 
 
 def _scorer_name(scoring, scorer):
@@ -662,6 +774,20 @@ class _StrengthCurve:
             new = new[new <= _MAX_STRENGTH + 1e-9]
             self._append(new, extended=True)
 
+    def index_of(self, value, step):
+        """Index of the grid value nearest ``value``; on the default lattice (``step``
+        > 0) the range is first extended to reach ``value`` (up to the cap)."""
+        value = float(np.clip(value, 0.0, _MAX_STRENGTH))
+        if step > 0 and value > self.values[-1] + step / 2:
+            count = int(np.floor((value - self.values[-1]) / step + 0.5))
+            new = np.round(self.values[-1] + step * np.arange(1, count + 1), 12)
+            new = new[new <= _MAX_STRENGTH + 1e-9]
+            if new.size:
+                self._append(new, extended=True)
+        index = int(np.argmin(np.abs(self.values - value)))  # first: the smaller on ties
+        self._evaluate(index)
+        return index
+
     def _top_at_upper_edge(self):
         score = np.where(self.evaluated, self.score, np.nan)
         finite = np.isfinite(score)
@@ -757,7 +883,7 @@ def _format_values(values, limit=8):
 def _tune_strength(held_out, estimator, X, y, scorer, *, grid, extend=False,
                    settings=lambda value: (float(value), 1.0), cv_score="pooled",
                    tie_rule="se", tie_break="middle", search="grid", score_params=None,
-                   all_folds=False,
+                   all_folds=False, selection="score",
                    name="tau", scorer_name="the scorer"):
     """Choose a correction strength on stored held-out scores: the tuners' whole rule.
 
@@ -778,7 +904,24 @@ def _tune_strength(held_out, estimator, X, y, scorer, *, grid, extend=False,
                               scorer_name)
     curve = _StrengthCurve(grid_scorer, settings, pooled=cv_score == "pooled",
                            all_folds=all_folds)
-    curve.search(np.asarray(grid, dtype=float), search, extend=extend)
+    grid = np.asarray(grid, dtype=float)
+    curve.search(grid, search, extend=extend)
+    curve.calibrated = np.nan
+    if selection == "calibrated":
+        rows = held_out.indices
+        weight = (score_params or {}).get("sample_weight")
+        curve.calibrated = _calibrated_strength(
+            held_out, np.asarray(_safe_indexing(y, rows)), temperature=settings(1.0)[1],
+            sample_weight=None if weight is None else np.asarray(_safe_indexing(weight, rows)),
+        )
+        if np.isfinite(curve.calibrated):
+            step = grid[1] - grid[0] if extend and len(grid) > 1 else 0.0
+            index = curve.index_of(curve.calibrated, step)
+            score = np.where(curve.evaluated, curve.score, np.nan)
+            top = int(np.nanargmax(score)) if np.isfinite(score).any() else index
+            tied = np.zeros(len(curve.values), dtype=bool)
+            tied[index] = True
+            return curve, _Choice(index, top, np.full(len(curve.values), np.nan), tied)
     choice = curve.choose(tie_rule, tie_break, name=name, scorer_name=scorer_name,
                           user_grid=not extend)
     return curve, choice
@@ -823,6 +966,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         "cv_score": [StrOptions({"pooled", "mean"})],
         "tie_rule": [StrOptions({"se"}), Interval(Real, 0, None, closed="left"), None],
         "tie_break": [StrOptions({"middle", "closest_to_one"})],
+        "selection": [StrOptions({"auto", "calibrated", "score"})],
         "scoring": [str, callable, None],
         "cv": ["cv_object", Interval(RealNotInt, 0.0, 1.0, closed="neither")],
         "refit": ["boolean"],
@@ -883,6 +1027,17 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
             return get_scorer(self.scoring)  # sklt's scorer names first, then sklearn's
         return check_scoring(self._get_estimator(), scoring=self.scoring)
 
+    def _selection(self):
+        """``selection`` with ``"auto"`` resolved: ``"calibrated"`` for the balanced scorers
+        under a uniform target prior (the calibrated strength is the Bayes rule for the
+        balanced error), ``"score"`` otherwise."""
+        if self.selection != "auto":
+            return self.selection
+        balanced = isinstance(self.scoring, str) and self.scoring in _BALANCED_SCORERS
+        uniform = self.target_prior is None or (
+            isinstance(self.target_prior, str) and self.target_prior == "uniform")
+        return "calibrated" if balanced and uniform else "score"
+
     def _strength_temperature(self):
         return self._settings(self._best_value)
 
@@ -942,7 +1097,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         curve, choice = _tune_strength(
             held_out, estimator, X, y, scorer, grid=grid, extend=default_grid,
             settings=self._settings, cv_score=self.cv_score, tie_rule=self.tie_rule,
-            tie_break=self.tie_break,
+            tie_break=self.tie_break, selection=self._selection(),
             search=self.search, score_params=score_params, all_folds=self.store_cv_results,
             name=self._param_name, scorer_name=_scorer_name(self.scoring, scorer),
         )
@@ -960,6 +1115,8 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         setattr(self, f"best_{self._param_name}_", float(curve.values[choice.index]))
         setattr(self, self._grid_name + "_", curve.values.copy())
         self.best_score_ = float(curve.score[choice.index])
+        self.selection_ = "calibrated" if np.isfinite(curve.calibrated) else "score"
+        setattr(self, f"calibrated_{self._param_name}_", float(curve.calibrated))
         self.range_extended_ = bool(curve.extended.any())
         self.n_evaluations_ = int(curve.evaluated.sum())
         if self.store_cv_results:
@@ -1019,6 +1176,27 @@ _COMMON_PARAMS_DOC = """
         lie); ``"closest_to_one"``, the one closest to 1, the Bayes rule for a
         calibrated model (conservative: it gives up gains when the model is
         over-confident, where the best strength is above 1).
+    selection : {"auto", "calibrated", "score"}, default="auto"
+        How the strength is chosen from the held-out log-scores.
+        ``"score"``: the grid value that maximises ``scoring`` (pooled or mean,
+        as ``cv_score``), with ``tie_rule`` and ``tie_break`` on near-ties.
+        ``"calibrated"``: the strength of the Bayes rule of the recalibrated
+        held-out posteriors. The recalibration ``softmax(a z + b Δ)`` of the
+        pooled held-out log-scores ``z`` (``Δ = log p_t - log p_s`` of each
+        row's fold) is fit by the log-loss with each row weighted by
+        ``p_t(y) / n_y`` (a convex fit of two numbers, ``a >= 0``); ``a`` is the
+        inverse temperature that calibrates the model and ``b`` the prior shift
+        the held-out labels support, so the Bayes decision under ``p_t`` is the
+        strength ``b / (a T)`` (1 for a calibrated model). Every held-out row
+        enters smoothly, so the estimate does not hinge on the one or two
+        samples of a rare class the way a step-like score does. The chosen
+        value is the grid value nearest it (the default range is extended to
+        reach it, up to 10); where it is undefined (``Δ = 0``, fewer than two
+        classes held out) the ``"score"`` rule is used. ``"auto"``:
+        ``"calibrated"`` when ``scoring`` is ``"balanced_accuracy"`` or
+        ``"neg_balanced_error"`` and ``target_prior="uniform"`` (the
+        calibrated strength is the Bayes rule for the balanced error), else
+        ``"score"``. Measured in ``benchmarks/bench_tuning_quality.py``.
     scoring : str, callable or None, default="balanced_accuracy"
         Objective to maximise: a scorer name (sklt's, e.g.
         ``"neg_balanced_error"`` or ``"geometric_mean"``, or scikit-learn's; see
@@ -1060,6 +1238,9 @@ _COMMON_ATTRIBUTES_DOC = """
     best_score_ : float
         Cross-validated score (pooled or mean, as ``cv_score``) of the chosen
         value.
+    selection_ : {"calibrated", "score"}
+        The rule that chose the value (``selection`` resolved; ``"score"``
+        where the calibrated strength is undefined).
     range_extended_ : bool
         Whether the default range was extended because the best score was on
         its upper edge.
@@ -1105,8 +1286,10 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
     5-9). Built for the extreme tail: tail-safe folds (every training fold
     holds every class), each value scored once on all folds' held-out
     predictions pooled, the default range extended while the best score is on
-    its edge, and a stable choice among near-ties (``tie_rule``). With
-    ``cv_score="mean", tie_rule=None`` and the same splits, the scores and the
+    its edge, and a stable choice among near-ties (``tie_rule``) — or, for the
+    balanced scorers (``selection="auto"``), the calibrated strength: the Bayes
+    rule of the recalibrated held-out posteriors. With ``selection="score",
+    cv_score="mean", tie_rule=None`` and the same splits, the scores and the
     choice are GridSearchCV's. Then the model is refit on all the data and
     predicts with ``best_lam_``, exactly as
     ``PriorShiftClassifier(estimator, lam=best_lam_)`` fit on the same data.
@@ -1136,6 +1319,9 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
     ----------
     best_lam_ : float
         The chosen ``lam``.
+    calibrated_lam_ : float
+        The calibrated strength (see ``selection``) before it is rounded to
+        the grid; NaN when ``selection_ == "score"``.
     lams_ : ndarray of shape (n_values,)
         The grid searched, extension included.{_COMMON_ATTRIBUTES_DOC}{_cv_results_doc("lams")}
 
@@ -1185,6 +1371,7 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
         cv_score="pooled",
         tie_rule="se",
         tie_break="middle",
+        selection="auto",
         scoring="balanced_accuracy",
         cv=5,
         refit=True,
@@ -1201,6 +1388,7 @@ class PriorShiftClassifierCV(_BasePriorCorrectorCV):
         self.cv_score = cv_score
         self.tie_rule = tie_rule
         self.tie_break = tie_break
+        self.selection = selection
         self.scoring = scoring
         self.cv = cv
         self.refit = refit
@@ -1223,7 +1411,8 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
     ``tau`` is scored on the held-out log-scores
     ``z - tau * log p_s + tau * log p_t`` (Menon et al., 2021, eq. 9), pooled
     over the tail-safe folds, with the default range extended while the best
-    score is on its edge and a stable choice among near-ties (see
+    score is on its edge and a stable choice among near-ties, or for the
+    balanced scorers the calibrated strength (``selection``; see
     :class:`PriorShiftClassifierCV` and the user guide). Then the model is refit
     on all the data and predicts with ``best_tau_``.
 
@@ -1248,6 +1437,9 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
     ----------
     best_tau_ : float
         The chosen ``tau``.
+    calibrated_tau_ : float
+        The calibrated strength (see ``selection``) before it is rounded to
+        the grid; NaN when ``selection_ == "score"``.
     taus_ : ndarray of shape (n_values,)
         The grid searched, extension included.{_COMMON_ATTRIBUTES_DOC}{_cv_results_doc("taus")}
 
@@ -1293,6 +1485,7 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
         cv_score="pooled",
         tie_rule="se",
         tie_break="middle",
+        selection="auto",
         scoring="balanced_accuracy",
         cv=5,
         refit=True,
@@ -1308,6 +1501,7 @@ class LogitAdjusterCV(_BasePriorCorrectorCV):
         self.cv_score = cv_score
         self.tie_rule = tie_rule
         self.tie_break = tie_break
+        self.selection = selection
         self.scoring = scoring
         self.cv = cv
         self.refit = refit

@@ -472,7 +472,7 @@ def test_adjustment_curve_from_estimator_chooses_like_the_frozen_tuner(long_tail
     clf = LogitAdjuster(FrozenEstimator(model), source_prior=prior).fit(X_test, y_test)
     disp = AdjustmentCurveDisplay.from_estimator(clf, X_test, y_test, param_name="tau",
                                                  show_folds=True)
-    tuner = LogitAdjusterCV(FrozenEstimator(model), source_prior=prior,
+    tuner = LogitAdjusterCV(FrozenEstimator(model), source_prior=prior, selection="score",
                             store_cv_results=True).fit(X_test, y_test)
     np.testing.assert_allclose(disp.param_range, tuner.taus_)
     np.testing.assert_allclose(disp.scores, tuner.cv_results_["pooled_score"])

@@ -64,7 +64,8 @@ def test_sklearn_compatible(estimator, check):
 def test_same_scores_and_choice_as_grid_search_cv(cv_cls, corrector, param, extra, scoring):
     splits = list(StratifiedKFold(4, shuffle=True, random_state=0).split(X, y))
     grid_name = param + "s"
-    tuner = cv_cls(**{grid_name: GRID}, cv=splits, scoring=scoring, store_cv_results=True,
+    tuner = cv_cls(selection="score",
+                   **{grid_name: GRID}, cv=splits, scoring=scoring, store_cv_results=True,
                    **GS_RULE, **extra).fit(X, y)
     gs = GridSearchCV(corrector(**extra), {param: GRID}, cv=splits, scoring=scoring).fit(X, y)
     np.testing.assert_allclose(tuner.cv_results_["mean_score"], gs.cv_results_["mean_test_score"],
@@ -244,7 +245,7 @@ def test_string_labels_and_callable_scorer():
         return balanced_accuracy_score(y_, estimator.predict(X_))
 
     tuner = LogitAdjusterCV(taus=GRID, scoring=macro_recall).fit(X, labels)
-    ref = LogitAdjusterCV(taus=GRID).fit(X, labels)
+    ref = LogitAdjusterCV(selection="score", taus=GRID).fit(X, labels)
     assert tuner.best_tau_ == ref.best_tau_
     assert set(tuner.predict(X)) <= {"cat", "dog", "eel"}
 
@@ -252,11 +253,12 @@ def test_string_labels_and_callable_scorer():
 def test_sklt_scorer_names():
     from sklt.metrics import get_scorer
 
-    by_name = PriorShiftClassifierCV(lams=GRID, scoring="neg_balanced_error",
+    by_name = PriorShiftClassifierCV(selection="score", lams=GRID, scoring="neg_balanced_error",
                                      store_cv_results=True).fit(X, y)
-    by_object = PriorShiftClassifierCV(lams=GRID, scoring=get_scorer("neg_balanced_error"),
+    by_object = PriorShiftClassifierCV(selection="score",
+                                       lams=GRID, scoring=get_scorer("neg_balanced_error"),
                                        store_cv_results=True).fit(X, y)
-    balanced = PriorShiftClassifierCV(lams=GRID, store_cv_results=True).fit(X, y)
+    balanced = PriorShiftClassifierCV(selection="score", lams=GRID, store_cv_results=True).fit(X, y)
     np.testing.assert_allclose(by_name.cv_results_["scores"], by_object.cv_results_["scores"])
     # -balanced error = balanced accuracy - 1
     np.testing.assert_allclose(by_name.cv_results_["scores"],
@@ -320,7 +322,8 @@ def test_scorer_returning_nan_on_some_values_is_a_warned_fallback():
         tuner = LogitAdjusterCV(taus=GRID, scoring=partly_nan, store_cv_results=True,
                                 tie_rule=None).fit(X, y)
     ok = GRID <= 1.2
-    ref = LogitAdjusterCV(taus=GRID[ok], store_cv_results=True, tie_rule=None).fit(X, y)
+    ref = LogitAdjusterCV(selection="score",
+                          taus=GRID[ok], store_cv_results=True, tie_rule=None).fit(X, y)
     assert tuner.best_tau_ == ref.best_tau_
     assert np.isnan(tuner.cv_results_["score"][~ok]).all()
 
@@ -527,7 +530,8 @@ def test_a_calibrated_model_keeps_the_default_range():
 def test_range_extension_stops_at_the_cap_with_a_warning():
     Xb, yb = _binary_imbalanced()
     with pytest.warns(UserWarning, match="still rises at tau = 10"):
-        tuner = LogitAdjusterCV(SharpenedLogisticRegression(40.0), taus=5).fit(Xb, yb)
+        tuner = LogitAdjusterCV(SharpenedLogisticRegression(40.0), selection="score",
+                                taus=5).fit(Xb, yb)
     assert tuner.taus_.max() == _MAX_STRENGTH
 
 
@@ -541,10 +545,11 @@ def test_peak_search_extends_the_range_too():
 def test_a_user_grid_whose_best_is_on_an_edge_is_a_warning():
     Xb, yb = _binary_imbalanced()
     with pytest.warns(UserWarning, match=r"largest value of taus \(2\)"):
-        tuner = LogitAdjusterCV(SharpenedLogisticRegression(4.0), taus=GRID).fit(Xb, yb)
+        tuner = LogitAdjusterCV(SharpenedLogisticRegression(4.0), selection="score",
+                                taus=GRID).fit(Xb, yb)
     assert not tuner.range_extended_ and len(tuner.taus_) == len(GRID)
     with pytest.warns(UserWarning, match=r"smallest value of taus \(1.25\)"):
-        LogitAdjusterCV(taus=[1.25, 1.5, 2.0]).fit(Xb, yb)
+        LogitAdjusterCV(selection="score", taus=[1.25, 1.5, 2.0]).fit(Xb, yb)
 
 
 def test_a_score_constant_over_the_grid_is_a_warning_naming_the_scorer():
@@ -572,7 +577,8 @@ def _plateau(values, score, folds, top):
 
 @pytest.mark.parametrize("tie_break", ["middle", "closest_to_one"])
 def test_tie_rule_picks_on_the_plateau_within_one_paired_standard_error(tie_break):
-    tuner = LogitAdjusterCV(taus=41, tie_break=tie_break, store_cv_results=True).fit(X, y)
+    tuner = LogitAdjusterCV(selection="score",
+                            taus=41, tie_break=tie_break, store_cv_results=True).fit(X, y)
     res = tuner.cv_results_
     score, folds, taus = res["score"], res["scores"], tuner.taus_
     top = int(np.nanargmax(score))
@@ -584,15 +590,16 @@ def test_tie_rule_picks_on_the_plateau_within_one_paired_standard_error(tie_brea
     for i in [lo, hi]:
         d = folds[:, top] - folds[:, i]
         assert res["tolerance"][i] == pytest.approx(d.std(ddof=1) / np.sqrt(len(d)))
-    exact = LogitAdjusterCV(taus=41, tie_rule=None).fit(X, y)
+    exact = LogitAdjusterCV(selection="score", taus=41, tie_rule=None).fit(X, y)
     assert exact.best_tau_ == taus[top]
-    wide = LogitAdjusterCV(taus=41, tie_rule=1.0, tie_break="closest_to_one").fit(X, y)
+    wide = LogitAdjusterCV(selection="score",
+                           taus=41, tie_rule=1.0, tie_break="closest_to_one").fit(X, y)
     assert wide.best_tau_ == 1.0
 
 
 def test_the_default_evaluates_per_fold_scores_only_along_the_plateau():
-    tuner = LogitAdjusterCV(taus=41).fit(X, y)
-    stored = LogitAdjusterCV(taus=41, store_cv_results=True).fit(X, y)
+    tuner = LogitAdjusterCV(selection="score", taus=41).fit(X, y)
+    stored = LogitAdjusterCV(selection="score", taus=41, store_cv_results=True).fit(X, y)
     assert tuner.best_tau_ == stored.best_tau_
     assert tuner.best_score_ == stored.best_score_
 
@@ -721,3 +728,82 @@ def test_extreme_feature_scales_keep_the_contract(scale, seed):
     proba = tuner.predict_proba(X_)
     assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1)
     np.testing.assert_array_equal(tuner.predict(X_), tuner.classes_[proba.argmax(axis=1)])
+
+
+# ------------------------------------------------------------- the calibrated strength
+def _gaussian_problem(n=20_000, seed=0):
+    from sklt.datasets import make_imbalanced_gaussians
+
+    return make_imbalanced_gaussians(n_samples=n, random_state=seed)
+
+
+def test_calibrated_strength_of_a_well_specified_model_is_one():
+    # Logistic regression on two Gaussians with a shared covariance is the true posterior:
+    # the recalibration changes nothing, and the Bayes rule for the balanced error is tau = 1.
+    Xg, yg = _gaussian_problem()
+    tuner = LogitAdjusterCV(cv=3).fit(Xg, yg)
+    assert tuner.selection_ == "calibrated"
+    assert abs(tuner.calibrated_tau_ - 1) < 0.15
+    assert tuner.best_tau_ == pytest.approx(round(tuner.calibrated_tau_, 1))
+
+
+@pytest.mark.parametrize("sharpness", [0.5, 2.0, 4.0])
+def test_calibrated_strength_follows_the_sharpness_of_the_scores(sharpness):
+    # Log-posteriors multiplied by s: the recalibration divides them by s, so the strength
+    # that undoes the prior is s times the calibrated model's (the range is extended to it).
+    Xg, yg = _gaussian_problem()
+    plain = LogitAdjusterCV(cv=3).fit(Xg, yg)
+    sharp = LogitAdjusterCV(SharpenedLogisticRegression(sharpness), cv=3,
+                            store_cv_results=True).fit(Xg, yg)
+    assert sharp.calibrated_tau_ == pytest.approx(sharpness * plain.calibrated_tau_, rel=1e-3)
+    assert abs(sharp.best_tau_ - sharp.calibrated_tau_) <= 0.05 + 1e-9
+    assert sharp.range_extended_ == (sharp.calibrated_tau_ > 2.05)
+
+
+def test_calibrated_strength_is_shared_by_both_tuners_and_invariant():
+    # PriorShiftClassifierCV's lam at T = 1 is LogitAdjusterCV's tau; at temperature T the
+    # strength applies to z / T, so it is the T = 1 value divided by T. Relabelling the
+    # classes and scaling the sample weights change nothing.
+    la = LogitAdjusterCV().fit(X, y)
+    ps = PriorShiftClassifierCV().fit(X, y)
+    assert ps.calibrated_lam_ == pytest.approx(la.calibrated_tau_, rel=1e-6)
+    hot = PriorShiftClassifierCV(temperature=2.0).fit(X, y)
+    assert hot.calibrated_lam_ == pytest.approx(la.calibrated_tau_ / 2.0, rel=1e-4)
+    names = np.array(["c", "a", "b"])[y]
+    assert LogitAdjusterCV().fit(X, names).calibrated_tau_ == pytest.approx(
+        la.calibrated_tau_, rel=1e-6)
+    # a frozen model (the fit would see the weights' scale through its regularisation)
+    frozen = FrozenEstimator(LogisticRegression().fit(X, y))
+    prior = np.bincount(y) / len(y)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    once = LogitAdjusterCV(frozen, source_prior=prior).fit(X, y, sample_weight=w)
+    scaled = LogitAdjusterCV(frozen, source_prior=prior).fit(X, y, sample_weight=1000 * w)
+    assert once.calibrated_tau_ == pytest.approx(scaled.calibrated_tau_, rel=1e-6)
+    unweighted = LogitAdjusterCV(frozen, source_prior=prior).fit(X, y)
+    assert once.calibrated_tau_ != pytest.approx(unweighted.calibrated_tau_, rel=1e-6)
+
+
+def test_selection_auto_uses_the_calibrated_strength_only_for_balanced_scorers():
+    assert LogitAdjusterCV().fit(X, y).selection_ == "calibrated"
+    assert LogitAdjusterCV(scoring="neg_balanced_error").fit(X, y).selection_ == "calibrated"
+    for other in ({"scoring": "f1_macro"}, {"target_prior": [0.5, 0.3, 0.2]},
+                  {"selection": "score"}):
+        tuner = LogitAdjusterCV(**other).fit(X, y)
+        assert tuner.selection_ == "score" and np.isnan(tuner.calibrated_tau_)
+    forced = LogitAdjusterCV(scoring="f1_macro", selection="calibrated").fit(X, y)
+    assert forced.selection_ == "calibrated"
+    assert forced.calibrated_tau_ == pytest.approx(LogitAdjusterCV().fit(X, y).calibrated_tau_)
+
+
+def test_calibrated_selection_falls_back_to_the_score_where_undefined():
+    # target = source: the strength changes no score, so there is nothing to estimate
+    tuner = LogitAdjusterCV(selection="calibrated", target_prior="auto").fit(X, y)
+    assert np.isnan(tuner.calibrated_tau_) and tuner.selection_ == "score"
+
+
+def test_calibrated_selection_with_a_user_grid_takes_its_nearest_value():
+    tuner = LogitAdjusterCV(SharpenedLogisticRegression(3.0), taus=[0.0, 1.0, 2.0, 5.0],
+                            selection="calibrated").fit(X, y)
+    assert not tuner.range_extended_
+    grid = np.array([0.0, 1.0, 2.0, 5.0])
+    assert tuner.best_tau_ == grid[np.argmin(np.abs(grid - tuner.calibrated_tau_))]
