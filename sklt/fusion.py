@@ -278,7 +278,8 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         "temperature": [StrOptions({"uno"}), Interval(Real, 0, None, closed="neither"), list, None],
         "fusion": [StrOptions(set(_FUSION_RULES))],
         "uno_cv": ["cv_object", None],
-        "n_jobs": [None, Integral],
+        # joblib hands n_jobs to the OS as a C int
+        "n_jobs": [None, Interval(Integral, None, 2**31 - 1, closed="right")],
     }
 
     def __init__(
@@ -322,7 +323,12 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
                     f"estimators[{name!r}] must be a classifier instance with fit and "
                     f"predict_proba or decision_function, or 'drop'; got {est!r}."
                 )
-        return super()._validate_estimators()
+        try:
+            return super()._validate_estimators()
+        except ValueError as exc:
+            if "not unique" not in str(exc):
+                raise
+            raise ValueError(f"estimators: each modality needs its own name ({exc}).") from None
 
     def _check_temperatures(self, n_estimators):
         """One temperature entry per element of ``estimators``."""

@@ -925,7 +925,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_candidates": [Interval(Integral, 2, None, closed="left")],
-        "n_jobs": [Integral, None],
+        "n_jobs": [Interval(Integral, None, 2**31 - 1, closed="right"), None],
         "random_state": ["random_state"],
         "source_prior": _PRIOR_CONSTRAINT,
         "target_prior": [*_PRIOR_CONSTRAINT, None],

@@ -970,7 +970,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
         "scoring": [str, callable, None],
         "cv": ["cv_object", Interval(RealNotInt, 0.0, 1.0, closed="neither")],
         "refit": ["boolean"],
-        "n_jobs": [Integral, None],
+        "n_jobs": [Interval(Integral, None, 2**31 - 1, closed="right"), None],
         "random_state": ["random_state"],
         "store_cv_results": ["boolean"],
         "source_prior": _PRIOR_CONSTRAINT,

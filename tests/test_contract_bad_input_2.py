@@ -199,3 +199,18 @@ def test_training_settings_beyond_what_torch_takes_are_named(params):
 
     net = LongTailClassifier(max_epochs=1, **params)
     raises_naming(lambda: net.fit(X.astype(np.float32), Y), *params)
+
+
+# ------------------------------------------------------------------------ n_jobs, names
+@pytest.mark.parametrize("make", [
+    lambda: LogitAdjusterCV(n_jobs=10**20),
+    lambda: PriorShiftClassifierCV(n_jobs=10**20),
+    lambda: NoisyOrFusionClassifier([("a", LogisticRegression())], n_jobs=10**20),
+])
+def test_n_jobs_beyond_a_c_int_is_named(make):
+    raises_naming(lambda: make().fit(X, Y), "n_jobs")
+
+
+def test_duplicate_modality_names_name_estimators():
+    fusion = NoisyOrFusionClassifier([("a", LogisticRegression()), ("a", LogisticRegression())])
+    raises_naming(lambda: fusion.fit(X, Y), "estimators")
