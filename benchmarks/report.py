@@ -605,6 +605,8 @@ def write_report(out, meta=None):
             f"{meta.get('load_average')}. On a machine shared with other jobs the wall time "
             "overstates what an idle machine needs; the CPU time is close to the wall time of "
             "an idle machine for the single-threaded parts.\n")
+    if meta.get("note"):  # how the run was made, when it is not one plain command
+        head.append(f"How this run was made: {meta['note']}.\n")
     missing = missing_features(gauss, picks, lt, shift, perf, real)
     if missing:
         head.append("Not implemented in sklt at the time of this run (their rows say so and "

@@ -663,7 +663,8 @@ class _GridScorer:
                 value = self.scorer(estimator, X, y, **params)
             except Exception as exc:  # noqa: BLE001 - re-raised with the scorer named
                 raise ValueError(
-                    f"The scorer ({self.scorer_name}) failed on the held-out adjusted predictions "
+                    f"scoring: the scorer {self.scorer_name} failed on the held-out adjusted "
+                    "predictions "
                     f"({type(exc).__name__}: {exc}). Choose a scorer that applies to this "
                     "problem (e.g. 'balanced_accuracy'; multiclass ROC AUC is 'roc_auc_ovr')."
                 ) from exc
