@@ -158,8 +158,10 @@ def _encode_labels(y, n_classes, classes, name="y_val"):
         raise TypeError(f"{name} must be a 1-D array-like of labels; got {y!r}.")
     try:
         y = np.asarray(y)
-    except ValueError as exc:  # ragged nested sequences
-        raise ValueError(f"{name} must be a 1-D array-like of labels ({exc}).") from None
+    except ValueError:  # ragged nested sequences
+        raise ValueError(
+            f"{name} must be a 1-D array-like of labels; got a ragged nested sequence."
+        ) from None
     if y.ndim == 0:
         raise TypeError(f"{name} must be a 1-D array-like of labels; got {y!r}.")
     if y.ndim != 1:

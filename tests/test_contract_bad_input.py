@@ -23,6 +23,7 @@ Errors must be ``ValueError``/``TypeError`` whose message names the parameter.
 
 import numpy as np
 import pytest
+from _contract import raises_naming
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
@@ -63,14 +64,6 @@ X = rng.normal(size=(len(Y), 4)) + Y[:, None]
 P = np.full((len(Y), 3), 1 / 3)
 FITTED = LogitAdjuster(LogisticRegression()).fit(X[:, :2], Y)
 
-
-def raises_naming(call, *names, exc=(ValueError, TypeError)):
-    with pytest.raises(exc) as info:
-        call()
-    message = str(info.value)
-    assert any(name in message for name in names), f"{names} not named in: {message}"
-    assert "setting an array element" not in message
-    return info.value
 
 
 # --------------------------------------------------------------------- ragged array arguments

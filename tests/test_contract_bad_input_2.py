@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _contract import raises_naming
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
@@ -47,13 +48,6 @@ Y = np.repeat([0, 1, 2], [40, 30, 25])
 X = rng.normal(size=(len(Y), 4)) + Y[:, None]
 P = rng.dirichlet([1, 1, 1], size=len(Y))
 
-
-def raises_naming(call, *names, exc=(ValueError, TypeError)):
-    with pytest.raises(exc) as info:
-        call()
-    message = str(info.value)
-    assert any(name in message for name in names), f"{names} not named in: {message}"
-    return info.value
 
 
 # ------------------------------------------------------------------------ log_prior_ratio
