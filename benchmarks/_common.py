@@ -90,6 +90,7 @@ class Config:
     real_models: tuple = ("LR", "HGB", "LGBM")
     real_folds: int = 5
     real_jobs: int = 2  # the machines this targets have 2 cores
+    jobs: int = 1  # worker processes of the long-tail part (--jobs)
     notes: list = field(default_factory=list)
 
 

@@ -31,6 +31,7 @@ from sklearn.preprocessing import StandardScaler
 from sklt.datasets import load_digits_lt, load_mnist1d_lt
 
 from ._common import (
+    Context,
     TailSafeStratifiedKFold,
     Timer,
     evaluate,
@@ -40,6 +41,7 @@ from ._common import (
     optional,
     require,
     run_method,
+    set_torch_threads,
 )
 
 TAUS = np.linspace(0, 2.5, 26)
@@ -264,29 +266,49 @@ def method_table(family):
     return table
 
 
-def run(ctx):
-    cfg = ctx.cfg
-    families = ["HGB", "NN"]
+def _units(cfg):
+    """The tasks, grouped into units that share a trained model: one unit per data set,
+    ratio, seed and family (the post-hoc rows reuse the plain model), plus one per data set,
+    seed and family for the balanced oracles (the all-samples oracle serves every ratio).
+    Each task keeps its index, so that the rows come out in one order however the units run."""
     tasks = []
     for dataset in cfg.lt_datasets:
         for ratio in cfg.lt_ratios:
             for seed in range(cfg.seeds):
-                for family in families:
-                    for name, kind, build in method_table(family):
+                for family in ("HGB", "NN"):
+                    for name, kind, _ in method_table(family):
                         if kind == "oracle" and dataset != "mnist1d":
                             continue
-                        tasks.append((dataset, ratio, seed, family, name, kind, build))
-    rows = []
+                        tasks.append((dataset, ratio, seed, family, name, kind))
+    units = {}
+    for index, (dataset, ratio, seed, family, name, kind) in enumerate(tasks):
+        key = ((dataset, seed, family, "oracle") if kind == "oracle"
+               else (dataset, seed, family, ratio))
+        units.setdefault(key, []).append((index, dataset, ratio, seed, family, name, kind))
+
+    def cost(key):  # the heaviest first, so that two workers finish together
+        dataset, _, family, rest = key
+        return (dataset == "mnist1d", family == "NN", rest == "oracle",
+                -(rest if isinstance(rest, int | float) else 0))
+
+    return [units[k] for k in sorted(units, key=cost, reverse=True)], len(tasks)
+
+
+def _run_unit(ctx, unit):
+    """Rows of one unit, ``[(index, row)]``, and the models the shift part reuses."""
+    cfg = ctx.cfg
     nn_available = optional("sklt.nn:LongTailClassifier") is not None
-    for dataset, ratio, seed, family, name, kind, build in ctx.tqdm(tasks, desc="long-tail"):
+    rows, models = [], {}
+    for index, dataset, ratio, seed, family, name, kind in unit:
+        build = {n: b for n, _, b in method_table(family)}[name]
         data, status = run_method(load, ctx, dataset, ratio, seed)
         row = dict(dataset=DATASET_NAMES[dataset], imbalance_ratio=ratio, seed=seed,
                    family=family, method=name, kind=kind, param=np.nan)
         if data is None:
-            rows.append({**row, "status": status})
+            rows.append((index, {**row, "status": status}))
             continue
         if family == "NN" and not nn_available:
-            rows.append({**row, "status": "not implemented (sklt.nn.LongTailClassifier)"})
+            rows.append((index, {**row, "status": "not implemented (sklt.nn.LongTailClassifier)"}))
             continue
         with Timer() as t:
             result, status = run_method(build, ctx, data, seed)
@@ -303,9 +325,50 @@ def run(ctx):
             else:
                 row.update(scored)
             if dataset == cfg.shift_dataset and ratio == cfg.shift_train_ratio:
-                ctx.cache[("shift-model", family, name, seed)] = model
-        rows.append(row)
-    df = pd.DataFrame(rows)
+                models[("shift-model", family, name, seed)] = model
+        rows.append((index, row))
+    return rows, models
+
+
+def _run_unit_in_worker(cfg, out, unit):
+    """:func:`_run_unit` in a worker process, with its own cache (one unit's data and models)."""
+    import warnings
+
+    set_torch_threads()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _run_unit(Context(cfg=cfg, out=out, progress=False), unit)
+
+
+def run(ctx):
+    """The long-tailed tables; with ``cfg.jobs > 1`` (``--jobs``) the units run in that many
+    worker processes (each task single-threaded, as in one process)."""
+    cfg = ctx.cfg
+    units, n_tasks = _units(cfg)
+    jobs = int(getattr(cfg, "jobs", 1) or 1)
+    indexed = []
+    if jobs > 1 and len(units) > 1:
+        from joblib import Parallel, delayed
+        from joblib.externals.loky import get_reusable_executor
+
+        results = Parallel(n_jobs=jobs, return_as="generator")(
+            delayed(_run_unit_in_worker)(cfg, ctx.out, unit) for unit in units)
+        for rows, models in ctx.tqdm(results, total=len(units), desc="long-tail units"):
+            indexed += rows
+            ctx.cache.update(models)
+        # end the workers so that their CPU time is counted (the runner reports it)
+        get_reusable_executor().shutdown(wait=True)
+    else:
+        bar = ctx.tqdm(total=n_tasks, desc="long-tail")
+        for unit in units:
+            rows, models = _run_unit(ctx, unit)
+            indexed += rows
+            ctx.cache.update(models)
+            if bar is not None:
+                bar.update(len(unit))
+        if bar is not None:
+            bar.close()
+    df = pd.DataFrame([row for _, row in sorted(indexed, key=lambda r: r[0])])
     df.to_csv(ctx.path("longtail.csv"), index=False)
     _plot(ctx, df)
     return df

@@ -236,3 +236,17 @@ def test_user_guide_tables_are_generated_from_the_run(tmp_path):
     pd.DataFrame(rows).to_csv(tmp_path / "perf_bench_losses.csv", index=False)
     text = feature_table_rst(str(tmp_path), "bench_losses")
     assert "list-table" in text and "not edited by hand" in text and "focal" in text
+
+
+def test_long_tail_part_in_two_workers_gives_the_same_rows(smoke_dir, tmp_path):
+    """``--jobs 2`` runs the long-tail units in worker processes: same rows, same order, and
+    the models the shift part reuses come back (its table is identical too)."""
+    from benchmarks.runner import main
+
+    assert main(["--suite", "smoke", "--only", "longtail", "shift", "--jobs", "2",
+                 "--out", str(tmp_path), "--no-progress"]) == 0
+    for name in ("longtail.csv", "shift.csv"):
+        one = pd.read_csv(smoke_dir / name)
+        two = pd.read_csv(tmp_path / name)
+        timing = [c for c in one.columns if "second" in c]
+        pd.testing.assert_frame_equal(one.drop(columns=timing), two.drop(columns=timing))
