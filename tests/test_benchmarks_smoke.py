@@ -250,3 +250,27 @@ def test_long_tail_part_in_two_workers_gives_the_same_rows(smoke_dir, tmp_path):
         two = pd.read_csv(tmp_path / name)
         timing = [c for c in one.columns if "second" in c]
         pd.testing.assert_frame_equal(one.drop(columns=timing), two.drop(columns=timing))
+
+
+def test_cross_fitted_oracle_gain_sees_only_held_out_halves():
+    """The cross-fitted oracle of bench_tuning_quality: no gain where every tau predicts the
+    same; the full gain where one tau is perfect; and, on pure noise, far less gain than the
+    in-sample best of many taus (the selection bias it is there to expose)."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    from benchmarks.bench_tuning_quality import _cross_fitted_gain
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), 50)
+    taus = np.round(np.arange(0, 3.01, 0.1), 10)
+    same = np.tile(rng.integers(0, 4, len(y)), (len(taus), 1))
+    assert _cross_fitted_gain(same, y, taus) == 0.0
+    perfect = same.copy()
+    perfect[25] = y  # tau = 2.5 is always right
+    base = balanced_accuracy_score(y, same[0])
+    assert _cross_fitted_gain(perfect, y, taus) == pytest.approx(1 - base, abs=0.05)
+    noise = rng.integers(0, 4, (len(taus), len(y)))
+    in_sample = max(balanced_accuracy_score(y, p) for p in noise) - \
+        balanced_accuracy_score(y, noise[10])
+    assert in_sample > 0.03
+    assert abs(_cross_fitted_gain(noise, y, taus)) < 0.5 * in_sample
