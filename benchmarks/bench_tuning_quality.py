@@ -332,7 +332,8 @@ def _summary(tail, binary):
                 else:
                     verdicts.append(f"oracle gain {100 * gain:.2f} <= 1 point: no gain target")
                 if CROSS_FIT in mean.index:  # context: how much of the oracle's gain is real
-                    verdicts.append(f"cross-fitted oracle gain {100 * (mean[CROSS_FIT] - base):+.2f}")
+                    cross = 100 * (mean[CROSS_FIT] - base)
+                    verdicts.append(f"cross-fitted oracle gain {cross:+.2f}")
                 row["verdict"] = "; ".join(verdicts)
             out.append(row)
     for dataset, group in binary.groupby("dataset", sort=False):
