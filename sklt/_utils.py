@@ -141,7 +141,8 @@ def _isnan(y):
     if y.dtype.kind in "fc":
         return np.isnan(y)
     if y.dtype.kind == "O":
-        return np.asarray(y != y, dtype=bool)  # NaN is the only value unequal to itself
+        # NaN is the only value unequal to itself; None is a missing label too
+        return np.asarray(y != y, dtype=bool) | np.asarray(np.equal(y, None), dtype=bool)
     return np.zeros(y.shape, dtype=bool)
 
 
@@ -157,6 +158,11 @@ def _estimator_labels(y, name="y"):
     if y.dtype.kind == "c":
         raise ValueError(
             f"Complex data not supported: {name} must hold class labels, not complex numbers."
+        )
+    if y.dtype.kind == "O" and y.size and np.any(np.equal(y, None)):
+        raise ValueError(
+            f"{name} contains None (missing labels, at {int(np.sum(np.equal(y, None)))} "
+            "positions); class labels must be integers or strings. Drop or impute them."
         )
     if y.dtype.kind == "O" and y.size and all(
         isinstance(v, numbers.Real) and v == v for v in y.tolist()
@@ -180,8 +186,8 @@ def _check_labels(y, name, *, allow_empty=False):
     nan = _isnan(y)
     if np.any(nan):
         raise ValueError(
-            f"{name} contains NaN (at {int(nan.sum())} of {len(y)} positions); class labels "
-            "must be integers or strings. Drop or impute the missing labels."
+            f"{name} contains NaN or None (at {int(nan.sum())} of {len(y)} positions); class "
+            "labels must be integers or strings. Drop or impute the missing labels."
         )
     if y.dtype.kind == "O" and _label_kind(_unique_labels(y, name)) == "number":
         y = np.asarray(y.tolist())  # numbers held in an object array: their own dtype

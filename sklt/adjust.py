@@ -46,6 +46,8 @@ from numbers import Real
 
 import numpy as np
 
+from ._utils import _as_numeric_array
+
 __all__ = [
     "adjust_logits",
     "log_prior_ratio",
@@ -122,10 +124,14 @@ def _check_number(value, name, *, low, low_inclusive):
     """A finite real number above ``low``; returned as a Python float."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number; got {value!r}.")
-    value = float(value)
+    bound = ">= 0" if low_inclusive else "> 0"
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be a finite number {bound}; got an integer too large "
+                         "for a float.") from None
     ok = value >= low if low_inclusive else value > low
     if not (np.isfinite(value) and ok):
-        bound = ">= 0" if low_inclusive else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}; got {value!r}.")
     return value
 
@@ -167,7 +173,8 @@ def _check_prior_array(prior, n_classes, name, allow_zero, log=False, against=No
             "sklt.priors.check_prior(prior, classes) first."
         )
     try:
-        values = np.asarray(prior, dtype=np.float64)
+        # real numbers only: NumPy would parse numeric strings and drop imaginary parts
+        values = _as_numeric_array(prior, name)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"{name} must be an array of {n_weights}, non-negative numbers; got {prior!r} ({exc})."

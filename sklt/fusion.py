@@ -43,7 +43,7 @@ from ._compat import (
     routing_enabled,
 )
 from ._utils import _as_array, _estimator_labels
-from .adjust import adjust_logits, noisy_or
+from .adjust import _check_number, adjust_logits, noisy_or
 from .posthoc import (
     _adjustment_dtype,
     _centred,
@@ -311,7 +311,10 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         """
         for item in self.estimators if isinstance(self.estimators, list) else []:
             if not (isinstance(item, tuple | list) and len(item) == 2):
-                continue  # scikit-learn's message covers the shape of the list
+                raise ValueError(
+                    "estimators must be a list of (name, estimator) pairs; got the entry "
+                    f"{item!r}."
+                )
             name, est = item
             if isinstance(est, str) and est == "drop":
                 continue
@@ -464,7 +467,7 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         for source_prior in self.source_prior_:  # fail at fit for a lam no float holds
             _adjustment_dtype(
                 np.empty((0, len(self.classes_))), source_prior, self.target_prior_,
-                float(self.lam), 1.0, self._PARAM_NAMES,
+                _check_number(self.lam, "lam", low=0.0, low_inclusive=True), 1.0, self._PARAM_NAMES,
             )
         self._fit_entropy_statistics(X, y, sample_weight, params, active)
         return self
@@ -616,7 +619,7 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         """Per-modality calibrated log-posteriors, shape (n_modalities, n_samples, n_classes)."""
         scores, temps = self._modality_log_scores(X)
         out = []
-        lam = float(self.lam)
+        lam = _check_number(self.lam, "lam", low=0.0, low_inclusive=True)
         for z, t, source_prior, est in zip(
             scores, temps, self.source_prior_, self.estimators_, strict=True
         ):

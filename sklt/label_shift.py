@@ -37,7 +37,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import _num_features
-from ._utils import _encode
+from ._utils import _as_numeric_array, _encode
 from .adjust import _adjust, _as_float_array, adjust_logits
 from .posthoc import _inner_log_scores
 from .priors import check_prior, class_frequencies
@@ -106,7 +106,7 @@ def _unit_max(prior):
     if isinstance(prior, (str, dict)) or prior is None:
         return prior
     try:
-        values = np.asarray(prior, dtype=np.float64)
+        values = _as_numeric_array(prior, "prior")  # no numeric strings, no complex numbers
     except (TypeError, ValueError):
         return prior
     if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
@@ -210,6 +210,14 @@ def _soft_predictions(scores, row_sums, input, name):
     sums to one per row); BBSE-soft folds ``c`` into its products. ``row_sums``: the
     validated row sums of probabilities (reused, not recomputed)."""
     if input == "proba":
+        if row_sums.min() < 1e-150:
+            # rows with tiny (e.g. subnormal) mass: 1 / sum would overflow; dividing such a
+            # row by its maximum first is exact and leaves its normalised values unchanged
+            row_max = scores.max(axis=1)
+            tiny = row_sums < 1e-150
+            scores = scores.copy()
+            scores[tiny] /= row_max[tiny, None]
+            row_sums = np.where(tiny, np.einsum("ij->i", scores), row_sums)
         return scores, 1.0 / row_sums
     proba = _adjust(scores, None, None, 1.0, 1.0, -1, input, "proba", name)
     return proba, np.ones(len(proba))
@@ -312,8 +320,15 @@ def em_prior(
     classes = np.arange(n_classes)
     source_prior = check_prior(_unit_max(source_prior), classes, name="source_prior",
                                allow_zero=False)
-    prior = source_prior if init is None else check_prior(_unit_max(init), classes, name="init",
-                                                          allow_zero=False)
+    prior = source_prior
+    if init is not None:
+        prior = check_prior(_unit_max(init), classes, name="init", allow_zero=True)
+        if np.any(prior == 0):
+            raise ValueError(
+                f"init is zero for classes {np.flatnonzero(prior == 0).tolist()}: EM multiplies "
+                "the prior, so a class started at 0 stays at 0. Give every class a positive "
+                "starting weight (or init=None: the source prior)."
+            )
     proba = _posteriors(scores, input)
     weights = None
     if sample_weight is not None:
@@ -370,6 +385,9 @@ def _solve_confusion(joint, mu):
     ``np.linalg.lstsq`` would.
     """
     k = joint.shape[0]
+    if not (np.all(np.isfinite(joint)) and np.all(np.isfinite(mu))):  # never reach LAPACK
+        raise ValueError("BBSE's confusion matrix or target predictions are not finite; the "
+                         "scores overflow float64.")
     getrf, getrs, gecon = get_lapack_funcs(("getrf", "getrs", "gecon"), (joint,))
     lu, piv, info = getrf(joint)
     if info == 0:

@@ -27,7 +27,13 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from ._compat import _num_samples
-from ._utils import _as_array, _check_random_state, _estimator_labels, _isnan
+from ._utils import (
+    _as_array,
+    _as_numeric_array,
+    _check_random_state,
+    _estimator_labels,
+    _isnan,
+)
 from .priors import _format_classes
 
 __all__ = ["RepeatedTailSafeStratifiedKFold", "TailSafeStratifiedKFold", "adjustment_curve"]
@@ -55,7 +61,8 @@ def _encode_targets(y, owner):
         y = column_or_1d(y, warn=True)
     if np.any(_isnan(y)):
         raise ValueError(
-            f"{owner}: y contains NaN (at {int(_isnan(y).sum())} positions); class labels must "
+            f"{owner}: y contains NaN or None (at {int(_isnan(y).sum())} positions); class "
+            "labels must "
             "be integers or strings. Drop or impute the missing labels."
         )
     if y.ndim == 1:
@@ -85,6 +92,8 @@ def _tail_safe_test_folds(y, n_splits, shuffle, rng, owner, *, partition=False):
     ``2 <= n_c < k``; in both cases every training fold keeps at least one.
     """
     codes, classes = _encode_targets(y, owner)
+    if len(codes) == 0:
+        raise ValueError(f"{owner}: cannot split 0 samples; y is empty.")
     counts = np.bincount(codes)
     largest = counts.max()
     if partition:
@@ -560,7 +569,7 @@ def _check_predict_time_param(estimator, param_name):
 
 def _check_param_range(param_range):
     try:
-        values = np.asarray(param_range, dtype=np.float64)
+        values = _as_numeric_array(param_range, "param_range")
     except (TypeError, ValueError):
         raise ValueError(
             f"param_range must be a 1-D array of numbers; got {param_range!r}."
@@ -742,6 +751,15 @@ def adjustment_curve(
     y = column_or_1d(y)
     if _num_samples(X) == 0:
         raise ValueError("adjustment_curve needs validation samples; X has 0 samples.")
+    known = getattr(estimator, "classes_", None)
+    if known is not None:
+        unknown = np.setdiff1d(np.unique(y), np.asarray(known))
+        if unknown.size:
+            raise ValueError(
+                f"y contains classes {unknown.tolist()} that the fitted estimator does not "
+                f"know; its classes are {np.asarray(known).tolist()}. The curve scores the "
+                "estimator's predictions, which can never be these labels."
+            )
     splits = _materialise_splits(_check_tail_safe_cv(cv, y, frozen=True), X, y,
                                  _num_samples(X))
     original = estimator.get_params()[param_name]

@@ -54,6 +54,7 @@ from ._compat import (
     _safe_indexing,
     _Scorer,
 )
+from ._utils import _as_numeric_array
 from .adjust import adjust_logits
 from .metrics import get_scorer
 from .metrics import make_scorer as _make_scorer
@@ -1004,7 +1005,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         if self.cost_matrix is None:
             return None
         try:
-            cost = np.asarray(self.cost_matrix, dtype=np.float64)
+            cost = _as_numeric_array(self.cost_matrix, "cost_matrix")
         except (TypeError, ValueError):
             raise ValueError(
                 f"cost_matrix must be a numeric array; got {self.cost_matrix!r}."
@@ -1039,7 +1040,13 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
             if init == "zeros":
                 return ("fixed", np.zeros(K))
             return ("fixed", direction)  # "logit_adjustment" (the cost offsets with costs)
-        init = np.asarray(init, dtype=np.float64)
+        try:
+            init = _as_numeric_array(init, "init")
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"init must be 'auto', 'logit_adjustment', 'zeros' or an array of {K} numbers; "
+                f"got {init!r}."
+            ) from None
         if init.shape != (K,):
             raise ValueError(
                 f"init has shape {init.shape} but there are {K} classes "
@@ -1055,7 +1062,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
             # (grid-tuned) logit-adjustment threshold only lost accuracy in the benchmark
             return np.array([0.0]) if n_classes == 2 else np.array(_AUTO_ALPHAS)
         try:
-            alphas = np.atleast_1d(np.asarray(self.alpha, dtype=np.float64))
+            alphas = np.atleast_1d(_as_numeric_array(self.alpha, "alpha"))
         except (TypeError, ValueError):
             raise ValueError(
                 f"alpha must be 'auto', a number or an array of numbers; got {self.alpha!r}."
@@ -1144,7 +1151,14 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         if self.target_prior is not None:
             # score as if the held-out classes had the target prior: importance weights
             self.target_prior_ = check_prior(self.target_prior, classes, name="target_prior",
-                                             y=y, sample_weight=sample_weight, allow_zero=False)
+                                             y=y, sample_weight=sample_weight, allow_zero=True)
+            if np.any(self.target_prior_ == 0):
+                raise ValueError(
+                    f"target_prior is zero for classes "
+                    f"{_format_classes(classes[self.target_prior_ == 0])}: the offsets start "
+                    "from log p_t and weigh the held-out samples by p_t, so every class needs "
+                    "a positive target weight. Give these classes a small weight, or drop them."
+                )
             held_prior = np.bincount(y_idx, weights=w, minlength=len(classes))
             held_prior = held_prior / held_prior.sum()
             ratio = np.divide(self.target_prior_, held_prior, out=np.zeros(len(classes)),

@@ -35,7 +35,7 @@ from ._compat import (
     routing_enabled,
 )
 from ._utils import _as_array, _estimator_labels
-from .adjust import adjust_logits, log_prior_ratio
+from .adjust import _check_number, adjust_logits, log_prior_ratio
 from .priors import _check_sample_weight, _format_classes, check_prior, class_counts
 
 __all__ = ["LogitAdjuster", "PriorShiftClassifier"]
@@ -159,6 +159,20 @@ def _check_inner_weight_sum(fitted, X, params):
             f"and {type(fitted).__name__} fit on it predicts NaN or infinite scores ({exc}). "
             "Divide sample_weight by its maximum (sklt's priors use only the weights' ratios)."
         ) from None
+
+
+def _check_prefit_width(fitted, X):
+    """A prefitted (frozen) inner model is not refit on ``X``: ``X`` must have the width
+    it was fitted on, or ``fit`` would succeed and every ``predict`` fail."""
+    expected = getattr(fitted, "n_features_in_", None)
+    if expected is None or not hasattr(X, "shape") or len(getattr(X, "shape", ())) != 2:
+        return
+    if X.shape[1] != expected:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but the inner estimator "
+            f"{type(fitted).__name__} was fitted on {expected}: a FrozenEstimator (or any "
+            "model that fit does not refit) needs X of the width it was fitted on."
+        )
 
 
 def _check_enough_classes(owner, classes):
@@ -740,6 +754,7 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         for attr in ("n_features_in_", "feature_names_in_"):
             if hasattr(self.estimator_, attr):
                 setattr(self, attr, getattr(self.estimator_, attr))
+        _check_prefit_width(self.estimator_, X)
 
         self.source_prior_, notes = _resolve_source_prior_and_notes(
             self.source_prior, self.estimator_, classes, y, sample_weight, inner_params
@@ -981,7 +996,7 @@ class LogitAdjuster(_BasePriorCorrector):
     _PARAM_NAMES: dict = {"strength": "tau", "temperature": "temperature"}
 
     def _strength_temperature(self):
-        return float(self.tau), 1.0
+        return _check_number(self.tau, "tau", low=0.0, low_inclusive=True), 1.0
 
 
 class PriorShiftClassifier(_BasePriorCorrector):
@@ -1085,4 +1100,5 @@ class PriorShiftClassifier(_BasePriorCorrector):
     _PARAM_NAMES: dict = {"strength": "lam", "temperature": "temperature"}
 
     def _strength_temperature(self):
-        return float(self.lam), float(self.temperature)
+        return (_check_number(self.lam, "lam", low=0.0, low_inclusive=True),
+                _check_number(self.temperature, "temperature", low=0.0, low_inclusive=False))

@@ -15,7 +15,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._utils import _as_array, _encode, _isnan, _label_kind
+from ._utils import _as_array, _as_numeric_array, _encode, _isnan, _label_kind
 
 __all__ = [
     "check_prior",
@@ -297,6 +297,7 @@ def check_prior(
     if not isinstance(name, str):
         raise TypeError(f"name must be a string; got {name!r}.")
     from_y = False
+    prior = _series_as_dict(prior, classes, name)
     if isinstance(prior, str):
         if prior == "uniform":
             return np.full(n_classes, 1.0 / n_classes)
@@ -352,9 +353,16 @@ def check_prior(
         raise ValueError(f"{name} must be non-negative; got {values}.")
     if not values.sum() > 0:
         raise ValueError(f"{name} sums to zero; at least one class needs a positive weight.")
+    positive = values > 0
     values = _normalise(values)
     if not allow_zero and np.any(values == 0):
         zero = classes[values == 0]
+        if np.all(positive[values == 0]):
+            raise ValueError(
+                f"{name} gives classes {_format_classes(zero)} a positive weight so far below "
+                "the largest that it is 0 in float64 once normalised, and the correction "
+                "divides by it. Give these classes a larger weight (smoothing), or drop them."
+            )
         if from_y:
             why = (
                 "no sample of y belongs to them"
@@ -373,6 +381,35 @@ def check_prior(
     return values
 
 
+def _series_as_dict(prior, classes, name):
+    """A pandas Series indexed by class labels as a ``{label: weight}`` dict.
+
+    Its index says which class each weight belongs to, whatever its order. A Series
+    with pandas' default ``RangeIndex`` is positional (like a list) unless its index is
+    exactly the set of classes; an index that names other labels is an error (reading
+    it by position would silently give weights to the wrong classes).
+    """
+    if type(prior).__module__.split(".")[0] != "pandas" or not hasattr(prior, "index"):
+        return prior
+    if getattr(prior, "ndim", 1) != 1:
+        return prior
+    index = list(prior.index)
+    known = [(c.item() if hasattr(c, "item") else c) for c in classes]
+    try:
+        same = len(index) == len(known) and set(index) == set(known)
+    except TypeError:  # unhashable labels
+        same = False
+    if same:
+        return dict(zip(index, prior.tolist(), strict=True))
+    if type(prior.index).__name__ == "RangeIndex":
+        return prior.to_numpy()
+    raise ValueError(
+        f"{name} is a pandas Series whose index {index!r} is not the classes "
+        f"{_format_classes(classes)}; index it by class label, or pass an array in class "
+        "order."
+    )
+
+
 def _as_weights(prior, name):
     """``prior`` as a float64 array, or a ``TypeError`` naming ``name``."""
     if prior is None or isinstance(prior, (bytes, set)):
@@ -380,10 +417,9 @@ def _as_weights(prior, name):
             f"{name} must be 'uniform', 'auto', an array of weights or a dict; got {prior!r}."
         )
     try:
-        values = np.asarray(prior)
-        if values.dtype.kind not in "biuf":
-            raise TypeError(f"dtype {values.dtype}")
-        return values.astype(np.float64)
+        # real numbers only (an object array of floats included); no numeric strings, no
+        # complex numbers
+        return _as_numeric_array(prior, name)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"{name} must be 'uniform', 'auto', an array of non-negative numbers or a dict "

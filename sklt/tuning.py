@@ -53,6 +53,7 @@ from ._compat import (
     _safe_indexing,
     routing_enabled,
 )
+from ._utils import _as_numeric_array
 from .adjust import adjust_logits
 from .metrics import get_scorer
 from .model_selection import _check_tail_safe_cv, _materialise_splits
@@ -525,6 +526,14 @@ def _check_fold_classes(corrector, classes):
 
 def _fit_fold(corrector, X, y, train, test, fit_params, classes, keep_estimator):
     """Fit ``corrector`` on one training fold; its inner log-scores on the held-out fold."""
+    # the classes first: an inner model fit on a fold without them fails in its own words
+    missing = np.setdiff1d(classes, np.unique(np.asarray(_safe_indexing(y, train))))
+    if missing.size:
+        raise ValueError(
+            f"A training fold lacks classes {_format_classes(missing)}: every class needs "
+            "samples in every training fold. Use sklt.model_selection.TailSafeStratifiedKFold "
+            "(the default cv) or another split whose training folds hold every class."
+        )
     corrector.fit(_safe_indexing(X, train), _safe_indexing(y, train),
                   **_check_method_params(X, fit_params, indices=train))
     _check_fold_classes(corrector, classes)
@@ -901,6 +910,8 @@ def _tune_strength(held_out, estimator, X, y, scorer, *, grid, extend=False,
     choice : _Choice
         ``index`` (chosen), ``top`` (best score), ``tolerance``, ``tied``.
     """
+    if isinstance(tie_rule, (bool, np.bool_)):  # a bool is no tolerance (True would be 1.0)
+        raise ValueError(f"tie_rule must be 'se', a number >= 0 or None; got {tie_rule!r}.")
     grid_scorer = _GridScorer(estimator, held_out, X, y, score_params or {}, scorer,
                               scorer_name)
     curve = _StrengthCurve(grid_scorer, settings, pooled=cv_score == "pooled",
@@ -988,7 +999,7 @@ class _BasePriorCorrectorCV(_BasePriorCorrector):
                 raise ValueError(f"{name} as a number of values must be at least 2; got {grid}.")
             return np.linspace(*_DEFAULT_RANGE, num=int(grid)), True
         try:
-            values = np.asarray(grid, dtype=np.float64)
+            values = _as_numeric_array(grid, name)  # no numeric strings, no complex numbers
         except (TypeError, ValueError):
             raise ValueError(
                 f"{name} must be a number of values or an array of values; got {grid!r}."

@@ -273,9 +273,22 @@ def test_property_tau_normalized_outputs_hold_the_contract(tau, include_bias):
         _assert_output_contract(clf, X)
 
 
+TAU_NORM_EXPECTED_FAILED_CHECKS = {
+    # the network's features are float32 and torch's float32 kernels may round differently
+    # for batches of other sizes (seen on AVX-512 machines: 1e-7 absolute, 2e-6 relative);
+    # the tau-normalised logits are float64, so the check asks for float64's 1e-7, below
+    # what float32 features carry. On other machines the check passes.
+    "check_methods_subset_invariance": (
+        "float32 network features: outputs may change by float32 rounding with the batch "
+        "composition on some CPUs, above the check's float64 tolerance"
+    ),
+}
+
+
 @parametrize_with_checks(
     [TauNormalizedClassifier(LongTailClassifier(max_epochs=15, random_state=0,
                                                 module__hidden_units=(16,)))],
+    expected_failed_checks=lambda est: TAU_NORM_EXPECTED_FAILED_CHECKS,
 )
 def test_tau_normalized_classifier_passes_sklearn_checks(estimator, check):
     check(estimator)

@@ -49,6 +49,12 @@ def check_real(value, name, *, low=None, high=None, low_open=False, high_open=Fa
     message = f"{name} must be a finite number{rng}; got {_describe(value)}."
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(message)
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(message) from None
+    if not finite:
+        raise ValueError(message)
     bad_low = low is not None and (value <= low if low_open else value < low)
     bad_high = high is not None and (value >= high if high_open else value > high)
     if not math.isfinite(value) or bad_low or bad_high:

@@ -86,6 +86,11 @@ class AcceleratedLongTailClassifier(AccelerateMixin, LongTailClassifier):
 
     def initialize(self):
         """Initialise as :class:`~skorch.hf.AccelerateMixin` does, then the augmentation."""
+        if not hasattr(self.accelerator, "prepare_model"):
+            raise TypeError(
+                "accelerator must be an accelerate.Accelerator instance (e.g. "
+                f"Accelerator(cpu=True)); got {self.accelerator!r}."
+            )
         super().initialize()
         self.initialize_augmentation()
         return self

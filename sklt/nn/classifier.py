@@ -369,6 +369,19 @@ class LongTailClassifier(NeuralNetClassifier):
                 "agrees with predict and predict_log_proba; for the raw logits use "
                 "net.forward(X)."
             )
+        if self.classes is not None and np.size(self.classes) == 0:
+            raise ValueError(
+                "classes must be None (the labels of y) or a non-empty array of labels; got "
+                f"{self.classes!r}."
+            )
+        for param in ("module", "optimizer"):
+            value = getattr(self, param)
+            if isinstance(value, str):
+                raise TypeError(
+                    f"{param} must be a class (or, for module, an instance) such as "
+                    f"{'sklt.nn.MLP' if param == 'module' else 'torch.optim.Adam'}, as in "
+                    f"skorch; got the string {value!r}."
+                )
         if self.train_split is not None and not callable(self.train_split):
             raise TypeError(
                 f"train_split must be None or a callable such as "

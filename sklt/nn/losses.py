@@ -526,7 +526,7 @@ class BayiasLoss(LongTailLoss):
         if isinstance(target_prior, str):
             if target_prior != "uniform":
                 raise ValueError(f"{expected}; got {target_prior!r}.")
-            prior = torch.full((k,), 1.0 / k, dtype=torch.float64)
+            log_prior = torch.full((k,), -float(np.log(k)), dtype=torch.float64)
         elif isinstance(target_prior, Mapping):
             raise TypeError(
                 f"{expected}; got a dict. The loss knows class indices only: pass an array, or "
@@ -549,10 +549,13 @@ class BayiasLoss(LongTailLoss):
                 raise ValueError(
                     f"target_prior must be finite and strictly positive; got {prior.tolist()}."
                 )
-            prior = torch.as_tensor(prior / prior.max())
-            prior = prior / prior.sum()
+            # normalised in log space: a positive weight far below the largest (5e-324
+            # against 1e308) keeps a finite log instead of underflowing to log 0
+            top = prior.max()
+            log_prior = torch.as_tensor(
+                np.log(prior) - (np.log(top) + np.log(np.sum(prior / top))))
         self.target_prior = target_prior
-        self.register_buffer("log_target_prior", torch.log(prior).float())
+        self.register_buffer("log_target_prior", log_prior.float())
 
     def _per_sample(self, logits, target):
         offset = self.log_source_prior(logits.dtype) - self.log_target_prior.to(logits.dtype)

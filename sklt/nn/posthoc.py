@@ -147,6 +147,12 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         module = _module_of(net)
         layer, bias_fn = _last_linear(module)
         self.classes_ = np.asarray(net.classes_)
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"y contains classes {unknown.tolist()} that the network does not know; its "
+                f"classes are {self.classes_.tolist()}."
+            )
         n_in = getattr(net, "n_features_in_", None)
         if n_in is not None and n_in != self.n_features_in_:
             raise ValueError(
