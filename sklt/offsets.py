@@ -156,6 +156,7 @@ class _ConfusionMetric:
         self.present = self.n > 0
         self.total = float(w.sum())
         self.scale = 1.0
+        self.unit = 1.0  # reported score = unit * the internal one (cost: the largest cost)
         self.const = 0.0
         n_present = int(self.present.sum())
         safe_n = np.where(self.present, self.n, 1.0)
@@ -169,9 +170,12 @@ class _ConfusionMetric:
             self.G = np.eye(n_classes) / self.total
         elif name == "cost":
             self.kind = "linear"
-            self.G = -np.asarray(cost_matrix, dtype=np.float64) / self.total
+            # costs divided by the largest: the decisions depend on their ratios only, and
+            # sums of costs near the float limit would overflow (reported scores are
+            # multiplied back by ``unit``)
             top = float(np.max(np.abs(cost_matrix)))
-            self.scale = top if top > 0 else 1.0
+            self.unit = self.scale = top if top > 0 else 1.0
+            self.G = -(np.asarray(cost_matrix, dtype=np.float64) / self.unit) / self.total
         elif name in ("f1_macro", "f1_weighted", "f1", "geometric_mean"):
             self.kind = "classwise"
         elif name == "worst_class_recall":
@@ -227,7 +231,12 @@ class _ConfusionMetric:
         return tp, p
 
     def score(self, pred):
-        """The metric of integer predictions ``pred`` (same rows as ``y``)."""
+        """The metric of integer predictions ``pred`` (same rows as ``y``), in its own units
+        (a cost metric: in the costs' units; the search works on :meth:`internal_score`)."""
+        return self.unit * self.internal_score(pred)
+
+    def internal_score(self, pred):
+        """:meth:`score` divided by ``unit`` (costs divided by the largest cost)."""
         if self.kind == "linear":
             return float(self.const + np.sum(self.w * self.G[self.y, pred]))
         c = np.arange(self.K)
@@ -253,7 +262,7 @@ class _ConfusionMetric:
             base = self.const + np.sum(w_s * self.G[y_s, src])
             out[0] = base
             out[1:] = base + np.cumsum(w_s * (self.G[y_s, k] - self.G[y_s, src]))
-            return out
+            return out * self.unit if self.unit != 1.0 else out
         c = np.arange(self.K)
         tp0, p0 = self._stats(src, y_s, w_s)  # nothing predicts k yet
         tp_k = tp0[k] + np.concatenate([[0.0], np.cumsum(w_s * (y_s == k))])
@@ -662,7 +671,8 @@ def _tune_strength(L, metric, direction, theory):
     values = np.array([_objective(metric, L, t * direction, direction, np.zeros(len(direction)),
                                   0.0)[1] for t in _INIT_TAUS])
     top = values.max()
-    ties = np.flatnonzero(values >= top - 1e-12 * max(1.0, abs(top)))
+    # tolerance in the metric's units (a cost metric: relative to its largest cost)
+    ties = np.flatnonzero(values >= top - 1e-12 * max(metric.scale, abs(top)))
     return float(_INIT_TAUS[ties[np.argmin(np.abs(_INIT_TAUS[ties] - theory))]])
 
 
@@ -1027,6 +1037,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         shift = np.log(self.target_prior_) if self.target_prior_ is not None else 0.0
         shift = shift - np.log(self.source_prior_)  # log p_t - log p_s (uniform p_t if None)
         if cost is not None:
+            cost = cost / max(float(cost.max()), 1e-300)  # only ratios matter; no overflow
             miss = (cost.sum(axis=1) - np.diag(cost) * K) / max(K - 1, 1)
             miss = np.maximum(miss, 1e-12 * max(float(miss.max()), 1e-300))
             direction = np.log(miss) + (shift if self.target_prior_ is not None else 0.0)
@@ -1208,6 +1219,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 
     @staticmethod
     def _score_offsets(metric, log_scores, offsets):
+        """The reported score of ``offsets`` (a cost metric in the costs' own units)."""
         if metric.kind == "scorer":
             return metric.score_offsets(offsets)
         return metric.score(np.argmax(log_scores + offsets, axis=1))
@@ -1276,7 +1288,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
             else:
                 pooled[a] = sub.score(np.argmax(log_scores[rows] + offsets[rows], axis=1))
         top = pooled.max()
-        best = int(np.flatnonzero(pooled >= top - 1e-12 * max(1.0, abs(top)))[-1])
+        best = int(np.flatnonzero(pooled >= top - 1e-12 * max(metric.scale, abs(top)))[-1])
         return {"alpha": alphas, "pooled_score": pooled, "fold_scores": fold_scores,
                 "n_iter": n_iter, "best_index": best}
 

@@ -204,3 +204,18 @@ def test_prior_weight_that_underflows_when_normalised_is_told_apart_from_zero():
     error = raises_naming(lambda: PriorShiftClassifier(
         LogisticRegression(), source_prior=[1e308, 1.0, 5e-324]).fit(X, Y), "source_prior")
     assert "once normalised" in str(error)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-3, 2e307, 1e308 / 5])
+def test_cost_matrix_decisions_do_not_depend_on_its_scale(scale):
+    """Only cost ratios matter: the same offsets at any scale (costs near 1e308 overflowed
+    the search's sums; costs near 1e-300 fell below its tolerances), and ``best_score_`` in
+    the costs' own units."""
+    from sklt import ClassOffsetClassifierCV
+
+    cost = 1 - np.eye(3)
+    cost[2, :2] = 5
+    reference = ClassOffsetClassifierCV(cost_matrix=cost).fit(X, Y)
+    scaled = ClassOffsetClassifierCV(cost_matrix=cost * scale).fit(X, Y)
+    np.testing.assert_allclose(scaled.offsets_, reference.offsets_, rtol=1e-9, atol=1e-9)
+    assert scaled.best_score_ / scale == pytest.approx(reference.best_score_, rel=1e-9)
