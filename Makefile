@@ -43,7 +43,7 @@ bench-real: install
 	$(PY) -m benchmarks --suite real --out benchmark_results_real
 
 bench: install
-	$(PY) -m benchmarks --suite full --out benchmark_results
+	$(PY) -m benchmarks --suite full --jobs 2 --out benchmark_results
 
 docs: install
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
