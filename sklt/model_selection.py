@@ -31,6 +31,7 @@ from ._utils import (
     _as_array,
     _as_numeric_array,
     _check_random_state,
+    _encode,
     _estimator_labels,
     _isnan,
 )
@@ -62,8 +63,7 @@ def _encode_targets(y, owner):
     if np.any(_isnan(y)):
         raise ValueError(
             f"{owner}: y contains NaN or None (at {int(_isnan(y).sum())} positions); class "
-            "labels must "
-            "be integers or strings. Drop or impute the missing labels."
+            "labels must be integers or strings. Drop or impute the missing labels."
         )
     if y.ndim == 1:
         y = _estimator_labels(y)
@@ -751,15 +751,9 @@ def adjustment_curve(
     y = column_or_1d(y)
     if _num_samples(X) == 0:
         raise ValueError("adjustment_curve needs validation samples; X has 0 samples.")
-    known = getattr(estimator, "classes_", None)
-    if known is not None:
-        unknown = np.setdiff1d(np.unique(y), np.asarray(known))
-        if unknown.size:
-            raise ValueError(
-                f"y contains classes {unknown.tolist()} that the fitted estimator does not "
-                f"know; its classes are {np.asarray(known).tolist()}. The curve scores the "
-                "estimator's predictions, which can never be these labels."
-            )
+    if getattr(estimator, "classes_", None) is not None:
+        # the curve scores the estimator's predictions, which can never be other labels
+        _encode(y, np.asarray(estimator.classes_), classes_name="the estimator's classes")
     splits = _materialise_splits(_check_tail_safe_cv(cv, y, frozen=True), X, y,
                                  _num_samples(X))
     original = estimator.get_params()[param_name]

@@ -156,7 +156,7 @@ class _ConfusionMetric:
         self.present = self.n > 0
         self.total = float(w.sum())
         self.scale = 1.0
-        self.unit = 1.0  # reported score = unit * the internal one (cost: the largest cost)
+        self.unit = 1.0  # a cost metric: the largest cost (G holds the costs divided by it)
         self.const = 0.0
         n_present = int(self.present.sum())
         safe_n = np.where(self.present, self.n, 1.0)
@@ -232,13 +232,9 @@ class _ConfusionMetric:
 
     def score(self, pred):
         """The metric of integer predictions ``pred`` (same rows as ``y``), in its own units
-        (a cost metric: in the costs' units; the search works on :meth:`internal_score`)."""
-        return self.unit * self.internal_score(pred)
-
-    def internal_score(self, pred):
-        """:meth:`score` divided by ``unit`` (costs divided by the largest cost)."""
+        (a cost metric: ``G`` holds the costs divided by ``unit``, multiplied back here)."""
         if self.kind == "linear":
-            return float(self.const + np.sum(self.w * self.G[self.y, pred]))
+            return self.unit * float(self.const + np.sum(self.w * self.G[self.y, pred]))
         c = np.arange(self.K)
         tp, p = self._stats(pred)
         if self.kind == "min":

@@ -165,7 +165,7 @@ def _check_prefit_width(fitted, X):
     """A prefitted (frozen) inner model is not refit on ``X``: ``X`` must have the width
     it was fitted on, or ``fit`` would succeed and every ``predict`` fail."""
     expected = getattr(fitted, "n_features_in_", None)
-    if expected is None or not hasattr(X, "shape") or len(getattr(X, "shape", ())) != 2:
+    if expected is None or len(getattr(X, "shape", ())) != 2:
         return
     if X.shape[1] != expected:
         raise ValueError(

@@ -15,7 +15,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklt._utils import _as_array, _estimator_labels
+from sklt._utils import _as_array, _encode, _estimator_labels
 from sklt.nn._validation import check_finite_float32, check_real, log_proba_and_proba
 from sklt.nn.offset import _features_and_logits, _last_linear, _module_of, _unwrap_net
 
@@ -147,12 +147,7 @@ class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         module = _module_of(net)
         layer, bias_fn = _last_linear(module)
         self.classes_ = np.asarray(net.classes_)
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if unknown.size:
-            raise ValueError(
-                f"y contains classes {unknown.tolist()} that the network does not know; its "
-                f"classes are {self.classes_.tolist()}."
-            )
+        _encode(y, self.classes_, classes_name="the network's classes")  # unknown labels raise
         n_in = getattr(net, "n_features_in_", None)
         if n_in is not None and n_in != self.n_features_in_:
             raise ValueError(
