@@ -1208,7 +1208,12 @@ _COMMON_PARAMS_DOC = """
         ``"calibrated"`` when ``scoring`` is ``"balanced_accuracy"`` or
         ``"neg_balanced_error"`` and ``target_prior="uniform"`` (the
         calibrated strength is the Bayes rule for the balanced error), else
-        ``"score"``. Measured in ``benchmarks/bench_tuning_quality.py``.
+        ``"score"``. Measured in ``benchmarks/bench_tuning_quality.py``: near the
+        test-set optimum with gradient boosting, above it (too strong) for a
+        network trained to near-zero training loss, where the two-parameter
+        fit does not describe the scores (see the user guide, "Where it goes
+        wrong"); check such a choice with
+        :meth:`~sklt.plotting.AdjustmentCurveDisplay.from_tuner`.
     scoring : str, callable or None, default="balanced_accuracy"
         Objective to maximise: a scorer name (sklt's, e.g.
         ``"neg_balanced_error"`` or ``"geometric_mean"``, or scikit-learn's; see
