@@ -136,6 +136,22 @@ def _as_1d(y, name):
     return y
 
 
+def _finite_log_scores(z):
+    """Log-scores with ``-inf`` (a probability of exactly 0) raised to the log of the
+    smallest positive normal float of their dtype (about -708 in float64, -87 in float32).
+
+    A decision function must stay finite: scikit-learn's calibrators
+    (:class:`~sklearn.calibration.CalibratedClassifierCV` prefers ``decision_function``) and
+    ranking metrics turn ``-inf`` into NaN or errors. The floor changes no ``argmax`` of a
+    row whose largest score is finite, and ``exp`` of it is still 0 or the smallest
+    normal number. A copy only where something is raised.
+    """
+    z = np.asarray(z)
+    if z.dtype.kind != "f" or not np.isneginf(z).any():
+        return z
+    return np.maximum(z, np.log(np.finfo(z.dtype).tiny).astype(z.dtype))
+
+
 def _isnan(y):
     """Element-wise NaN test of a label array of any dtype (object arrays included)."""
     if y.dtype.kind in "fc":
@@ -168,7 +184,50 @@ def _estimator_labels(y, name="y"):
         isinstance(v, numbers.Real) and v == v for v in y.tolist()
     ):
         y = np.asarray(y.tolist())
+    if y.dtype.kind == "O" and y.size:
+        _unique_labels(y, name)  # labels that mix strings and numbers: named, not a TypeError
     return y
+
+
+class _LabelsScoreMixin:
+    """``score`` that reads ``y`` as ``fit`` does (before :class:`~sklearn.base.ClassifierMixin`
+    in the bases): integer labels held in an object array, which ``fit`` accepts, are scored
+    as integers instead of failing as scikit-learn's "unknown" target type."""
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` against ``y``.
+
+        As :meth:`sklearn.base.ClassifierMixin.score`, with ``y`` read as ``fit``
+        reads it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklt import LogitAdjuster
+        >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+        >>> y = np.array([0, 0, 1, 1], dtype=object)
+        >>> float(LogitAdjuster(LogisticRegression()).fit(X, y).score(X, y))
+        1.0
+        """
+        y_array = np.asarray(y)
+        if y_array.ndim == 1:
+            y = _estimator_labels(y_array)
+        return super().score(X, y, sample_weight=sample_weight)
 
 
 def _check_labels(y, name, *, allow_empty=False):

@@ -42,7 +42,7 @@ from ._compat import (
     _VisualBlock,
     routing_enabled,
 )
-from ._utils import _as_array, _estimator_labels
+from ._utils import _as_array, _estimator_labels, _finite_log_scores, _LabelsScoreMixin
 from .adjust import _check_number, adjust_logits, noisy_or
 from .posthoc import (
     _adjustment_dtype,
@@ -115,7 +115,7 @@ def _fit_fold_entropy(estimator, X, y, train, test, params):
     return test, _entropy(_inner_log_scores(estimator, _safe_indexing(X, test)))
 
 
-class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
+class NoisyOrFusionClassifier(_LabelsScoreMixin, ClassifierMixin, _BaseHeterogeneousEnsemble):
     """Fuse one classifier per modality under prior and likelihood shift (UNO-IC).
 
     Implements Algorithm 1 of Tian et al. (000, "Posterior re-calibration for
@@ -667,6 +667,11 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         >>> np.exp(clf.predict_log_proba(X)).sum(axis=1)
         array([1., 1., 1., 1.])
         """
+        if not isinstance(self.fusion, str) or self.fusion not in _FUSION_RULES:
+            # set after fit (fit validates it): never fall through to another rule
+            raise ValueError(
+                f"fusion must be one of {sorted(_FUSION_RULES)}; got {self.fusion!r}."
+            )
         log_proba = self._calibrated_log_proba(X)
         if self.fusion == "mean":
             # the shift in the scores' dtype: float32 stays float32 (and exact to it)
@@ -729,7 +734,8 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             1-D for binary problems (positive means ``classes_[1]``), the
-            fused log-posteriors otherwise.
+            fused log-posteriors otherwise. Finite: a probability of exactly 0
+            scores the log of the smallest normal float (about -708), not -inf.
 
         Examples
         --------
@@ -742,7 +748,7 @@ class NoisyOrFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         array([0, 0, 1, 1])
         """
         check_is_fitted(self)
-        log_proba = self.predict_log_proba(X)
+        log_proba = _finite_log_scores(self.predict_log_proba(X))
         if len(self.classes_) == 2:
             return log_proba[:, 1] - log_proba[:, 0]
         return log_proba

@@ -54,8 +54,8 @@ def _check_scores(scores, name, input, *, return_row_sums=False):
     """Validate a 2-D score array; return it as float64 (no copy when it already is).
 
     Validation is one pass for the row sums and one for the minimum (for
-    probabilities) or the maximum: NaN, ``+inf`` and, for probabilities,
-    negative values and rows without probability mass raise a ``ValueError``
+    probabilities) or the row maxima: NaN, ``+inf``, rows without probability mass
+    (all ``-inf`` in log space) and, for probabilities, negative values raise a ``ValueError``
     naming ``name``. With ``return_row_sums``, also the row sums of
     probabilities (None for other inputs), which BBSE-soft reuses.
     """
@@ -83,8 +83,17 @@ def _check_scores(scores, name, input, *, return_row_sums=False):
                 f"{name} has {rows.size} row(s) in which every class has probability 0 (first: "
                 f"{rows[:5].tolist()}); posteriors must have positive mass."
             )
-    elif not scores.max() < np.inf:
-        raise ValueError(f"{name} contains NaN or +inf.")
+    else:
+        row_max = scores.max(axis=1)  # NaN propagates
+        if not row_max.max() < np.inf:
+            raise ValueError(f"{name} contains NaN or +inf.")
+        if not row_max.min() > -np.inf:
+            rows = np.flatnonzero(~(row_max > -np.inf))
+            raise ValueError(
+                f"{name} has {rows.size} row(s) in which every class has log-score -inf "
+                f"(first: {rows[:5].tolist()}): probability 0 for every class; posteriors "
+                "must have positive mass."
+            )
     return (scores, total) if return_row_sums else scores
 
 

@@ -870,6 +870,18 @@ class _ClassesScorer:
         scorer = self._scorer
         classes = getattr(estimator, "classes_", None)
         if classes is not None and "labels" not in self._kwargs and "labels" not in kwargs:
+            classes = np.asarray(classes)
+            order = np.argsort(classes, kind="stable")
+            method = self._method_of(estimator)
+            if method is not None and np.any(order != np.arange(len(order))):
+                # the metrics read the columns in sorted-label order (as scikit-learn's
+                # do): reorder a model's columns whose classes_ are not sorted
+                response = getattr(estimator, method)(X)[:, order]
+                if sample_weight is not None:
+                    kwargs["sample_weight"] = sample_weight
+                sign = 1 if self._greater_is_better else -1
+                return sign * self._score_func(y_true, response, labels=classes[order],
+                                               **self._kwargs, **kwargs)
             scorer = _sklearn_make_scorer(
                 self._score_func,
                 response_method=self._response_method,
@@ -883,6 +895,15 @@ class _ClassesScorer:
 
     def __repr__(self):
         return repr(self._scorer)
+
+    def _method_of(self, estimator):
+        """The probability method the scorer calls on ``estimator`` (None: another one)."""
+        methods = self._response_method
+        methods = (methods,) if isinstance(methods, str) else methods
+        for method in methods:
+            if hasattr(estimator, method):
+                return method if method in _PROBA_METHODS else None
+        return None
 
     def _accept_sample_weight(self):
         # scikit-learn's scorers answer this (without metadata routing, sklt's tuners ask it)

@@ -30,6 +30,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import logsumexp
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -54,7 +55,7 @@ from ._compat import (
     _safe_indexing,
     _Scorer,
 )
-from ._utils import _as_numeric_array
+from ._utils import _as_numeric_array, _encode, _finite_log_scores, _LabelsScoreMixin
 from .adjust import adjust_logits
 from .metrics import get_scorer
 from .metrics import make_scorer as _make_scorer
@@ -117,8 +118,8 @@ def _worst_class_recall(y_true, y_pred, *, sample_weight=None):
 def _mean_cost(y_true, y_pred, *, cost_matrix, classes, sample_weight=None):
     """Mean cost ``cost_matrix[true, predicted]`` (rows and columns in ``classes`` order)."""
     classes = np.asarray(classes)
-    i = np.searchsorted(classes, np.asarray(y_true))
-    j = np.searchsorted(classes, np.asarray(y_pred))
+    i = _encode(y_true, classes, name="y_true", classes_name="classes")
+    j = _encode(y_pred, classes, name="y_pred", classes_name="classes")
     w = np.ones(len(i)) if sample_weight is None else np.asarray(sample_weight, float)
     return float(np.sum(w * np.asarray(cost_matrix)[i, j]) / np.sum(w))
 
@@ -336,7 +337,7 @@ class _HeldOutOffsets(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self._scores(X), axis=1)]
 
     def decision_function(self, X):
-        z = self._scores(X)
+        z = _finite_log_scores(self._scores(X))
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
     def predict_log_proba(self, X):
@@ -453,7 +454,8 @@ def _interval_points(lo, hi, target):
     offset never sits on a held-out sample's breakpoint.
     """
     finite = np.isfinite(lo) & np.isfinite(hi)
-    width = np.where(finite, hi - lo, _UNBOUNDED_WIDTH)
+    with np.errstate(invalid="ignore"):  # inf - inf where an end is unbounded: not used
+        width = np.where(finite, hi - lo, _UNBOUNDED_WIDTH)
     margin = _INTERVAL_MARGIN * np.where(finite, width, _UNBOUNDED_WIDTH)
     with np.errstate(invalid="ignore"):
         lower = np.where(np.isfinite(lo), lo + margin, -np.inf)
@@ -608,8 +610,9 @@ def _coordinate_ascent(L, metric, init, alpha, *, max_iter, tol, order=None):
     """Maximise ``metric`` over offsets by cyclic exact 1-D searches.
 
     Classes with held-out samples are visited in ``order`` (default: from the
-    rarest to the most frequent, ties by index; a binary problem moves only
-    the second class's offset, a threshold on the log-odds). Each step replaces
+    rarest to the most frequent, ties to the class whose held-out samples have the
+    lower mean own log-score, then by index; a binary problem moves only the
+    rarer class's offset, a threshold on the log-odds). Each step replaces
     one offset by the exact maximiser of the penalised objective
     ``score / scale - alpha * sum_c pen_c (b_c - init_c)**2`` along that
     coordinate, if it beats the current objective by more than ``tol``.
@@ -633,9 +636,19 @@ def _coordinate_ascent(L, metric, init, alpha, *, max_iter, tol, order=None):
         return b, path
     if order is None:
         counts = metric.count  # numbers of samples, whatever their weights
-        order = [k for k in np.lexsort((np.arange(K), counts)) if metric.present[k]]
-        if K == 2:
-            order = [1] if metric.present.any() else []
+        # ties in the counts go to the class whose samples score lower for it (the
+        # harder one), not to its position in classes_: the result must not depend on
+        # how the labels sort
+        rows = np.arange(L.shape[0])
+        with np.errstate(invalid="ignore", divide="ignore"):  # per-row shifts cancel
+            own = L[rows, metric.y] - logsumexp(L, axis=1)
+        own = np.where(np.isfinite(own), own, -1e300)
+        weight = np.ones(len(rows)) if metric.count_weights is None else metric.count_weights
+        own = np.bincount(metric.y, weights=weight * own, minlength=K) / np.where(
+            counts > 0, counts, 1.0)  # weighted mean: a weight equals repeated samples
+        order = [k for k in np.lexsort((np.arange(K), own, counts)) if metric.present[k]]
+        if K == 2:  # the offset of one class (the rarer), a threshold on the log-odds
+            order = order[:1] if len(order) == 2 else ([1] if metric.present.any() else [])
     top = _TopTwo(L, b)
     for _ in range(max_iter):
         moved = False
@@ -711,7 +724,8 @@ def _fast_name(scoring, n_classes, classes):
     return None
 
 
-class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class ClassOffsetClassifierCV(_LabelsScoreMixin, ClassifierMixin, MetaEstimatorMixin,
+                              BaseEstimator):
     """Per-class decision offsets tuned for any metric, one inner fit per fold.
 
     Predicts ``argmax_y z_y(x) + b_y`` where ``z`` are the inner model's
@@ -1129,6 +1143,15 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
                 "refit=False needs a single split (e.g. cv=0.25), whose training part gives "
                 f"the final model; cv gives {len(splits)} splits."
             )
+        n_samples = _num_samples(X)
+        held = np.concatenate([test for _, test in splits]) % max(n_samples, 1)
+        if len(np.unique(held)) != len(held):
+            raise ValueError(
+                "cv holds out some samples more than once (e.g. ShuffleSplit or a repeated "
+                "k-fold): the offsets are scored on the pooled held-out samples and alpha is "
+                "chosen across those folds, so every sample must be held out at most once. "
+                "Use a k-fold splitter (the default) or a single split."
+            )
         corrector = LogitAdjuster(estimator, source_prior=self.source_prior)
         held_out = _held_out_scores(corrector, X, y, splits, fit_params=fit_params,
                                     n_jobs=self.n_jobs,
@@ -1149,7 +1172,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 
         # -- the metric on the pooled held-out samples
         y_held = _safe_indexing(y, held)
-        y_idx = np.searchsorted(classes, y_held)
+        y_idx = _encode(y_held, classes, name="y", classes_name="classes_")
         held_params = _check_method_params(X, score_params, indices=held)
         w = held_params.get("sample_weight")
         w = np.ones(len(held)) if w is None else np.asarray(w, dtype=np.float64)
@@ -1184,7 +1207,7 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
             metric = _ConfusionMetric("cost", y_idx, w, len(classes), cost_matrix=cost,
                                       count_weights=count_weights)
         elif fast is not None and not extra:
-            pos = int(np.searchsorted(classes, 1)) if fast == "f1" else None
+            pos = int(np.flatnonzero(np.asarray(classes) == 1)[0]) if fast == "f1" else None
             metric = _ConfusionMetric(fast, y_idx, w, len(classes), pos_index=pos,
                                       count_weights=count_weights)
         else:
@@ -1313,8 +1336,10 @@ class ClassOffsetClassifierCV(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             ``predict`` returns the class of the largest score (binary:
             positive scores mean ``classes_[1]``).
+            Finite: a probability of exactly 0 scores the log of the smallest
+            normal float (about -708), not -inf.
         """
-        z = self._offset_scores(X)
+        z = _finite_log_scores(self._offset_scores(X))
         if z.shape[1] == 2:
             with np.errstate(invalid="ignore"):
                 d = z[:, 1] - z[:, 0]

@@ -583,6 +583,14 @@ class ReliabilityDisplay:
             )
         check_is_fitted(estimator)
         y_prob = estimator.predict_proba(X)
+        labels = getattr(estimator, "classes_", None)
+        if labels is not None:
+            # from_predictions reads the columns in sorted-label order: reorder a model's
+            # columns whose classes_ are not sorted
+            labels = np.asarray(labels)
+            order = np.argsort(labels, kind="stable")
+            if np.ndim(y_prob) == 2 and y_prob.shape[1] == len(order):
+                y_prob, labels = np.asarray(y_prob)[:, order], labels[order]
         name = type(estimator).__name__ if name is None else name
         return cls.from_predictions(
             y,
@@ -591,7 +599,7 @@ class ReliabilityDisplay:
             strategy=strategy,
             pos_label=pos_label,
             calibration=calibration,
-            labels=getattr(estimator, "classes_", None),
+            labels=labels,
             sample_weight=sample_weight,
             name=name,
             ax=ax,

@@ -34,7 +34,7 @@ from ._compat import (
     _safe_indexing,
     routing_enabled,
 )
-from ._utils import _as_array, _estimator_labels
+from ._utils import _as_array, _estimator_labels, _finite_log_scores, _LabelsScoreMixin
 from .adjust import _check_number, adjust_logits, log_prior_ratio
 from .priors import _check_sample_weight, _format_classes, check_prior, class_counts
 
@@ -354,6 +354,15 @@ def _resampled_counts(samplers, y, weights, classes):
         kind = getattr(sampler, "_sampling_type", None)
         if isinstance(strategy, dict) and kind == "over-sampling":
             n = n + np.array([strategy.get(c, 0) for c in classes], dtype=float)
+            if type(sampler).__name__ == "ADASYN":
+                warnings.warn(
+                    "ADASYN generates a density-dependent number of samples per class, not "
+                    "exactly its sampling_strategy_; source_prior='auto' assumes the counts "
+                    "it aims at, which can be off by several percent. Pass the resampled "
+                    "prior explicitly as source_prior for an exact correction.",
+                    UserWarning,
+                    stacklevel=5,
+                )
         elif isinstance(strategy, dict) and kind == "under-sampling":
             n = np.array([strategy.get(c, m) for c, m in zip(classes, n, strict=True)],
                          dtype=float)
@@ -557,6 +566,10 @@ def _resolve_source_prior_and_notes(spec, estimator, classes, y, sample_weight, 
         for k, v in fit_params.items()
     }
     mass, notes = _training_prior(estimator, classes, y, sample_weight, fit_params)
+    if sample_weight is not None and np.any(np.asarray(mass) == 0):
+        # a class whose samples all weigh 0: check_prior's message names sample_weight
+        check_prior("auto", classes, name="source_prior", y=y, sample_weight=sample_weight,
+                    allow_zero=False)
     return check_prior(mass, classes, name="source_prior", allow_zero=False), notes
 
 
@@ -662,7 +675,7 @@ def _with_inner_tags(tags, estimator):
     return tags
 
 
-class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class _BasePriorCorrector(_LabelsScoreMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Shared contract of the post-hoc correctors.
 
     Subclasses implement :meth:`_strength_temperature`, returning ``(s, T)`` of
@@ -859,8 +872,10 @@ class _BasePriorCorrector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             ``predict`` returns the class of the largest score (binary: positive
             scores mean ``classes_[1]``).
+            Finite: a probability of exactly 0 scores the log of the smallest
+            normal float (about -708), not -inf.
         """
-        log_proba = self._adjusted(X, "log_proba")
+        log_proba = _finite_log_scores(self._adjusted(X, "log_proba"))
         if log_proba.shape[1] == 2:
             return log_proba[:, 1] - log_proba[:, 0]
         return log_proba

@@ -53,7 +53,7 @@ from ._compat import (
     _safe_indexing,
     routing_enabled,
 )
-from ._utils import _as_numeric_array
+from ._utils import _as_numeric_array, _encode
 from .adjust import adjust_logits
 from .metrics import get_scorer
 from .model_selection import _check_tail_safe_cv, _materialise_splits
@@ -325,8 +325,7 @@ def _calibrated_strength(held, y, temperature=1.0, sample_weight=None):
     """
     classes = held.classes
     y = np.asarray(y)
-    codes = np.searchsorted(classes, y)
-    known = (codes < len(classes)) & (classes[np.minimum(codes, len(classes) - 1)] == y)
+    codes, known = _encode(y, classes, return_found=True)  # classes_ in any order
     with np.errstate(divide="ignore"):
         log_target = np.log(held.target_priors)
     delta = (log_target - np.log(held.source_priors))[held.fold]

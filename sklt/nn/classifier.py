@@ -4,6 +4,7 @@ import contextlib
 import inspect
 import numbers
 import sys
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -18,7 +19,7 @@ from skorch.callbacks.scoring import ScoringBase
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_numpy, to_tensor
 
-from sklt._utils import _as_array, _encode, _estimator_labels
+from sklt._utils import _as_array, _encode, _estimator_labels, _LabelsScoreMixin
 from sklt.adjust import adjust_logits
 from sklt.nn._validation import (
     F32_MAX,
@@ -104,7 +105,7 @@ def _encoded_accuracy(net, X, y):
     return float(np.mean(pred == to_numpy(y).astype(np.int64)))
 
 
-class LongTailClassifier(NeuralNetClassifier):
+class LongTailClassifier(_LabelsScoreMixin, NeuralNetClassifier):
     """Neural classifier (skorch) with a long-tail loss as a hyperparameter.
 
     A :class:`skorch.NeuralNetClassifier` whose ``criterion`` is one of the
@@ -813,15 +814,51 @@ class LongTailClassifier(NeuralNetClassifier):
             )
         return params
 
+    @property
+    def classes_(self):
+        """Labels of the network's outputs, fixed by ``fit`` (scikit-learn's convention).
+
+        skorch reads the ``classes`` parameter here, so ``set_params(classes=...)``
+        after ``fit`` would relabel the trained outputs; here it takes effect at the
+        next ``fit``. Before the first ``fit``, skorch's answer (``classes`` if given).
+        """
+        fitted = self.__dict__.get("classes_inferred_")
+        if fitted is not None:
+            return fitted
+        return NeuralNetClassifier.classes_.fget(self)
+
     def set_params(self, **kwargs):
-        """Set parameters; ``augmentation__*`` go to the augmentation (re-initialised)."""
+        """Set parameters; ``augmentation__*`` go to the augmentation (re-initialised).
+
+        As in skorch, ``module``/``module__*`` and ``criterion``/``criterion__*``
+        re-initialise the network or the loss at once: on a fitted classifier
+        that discards the training (a warning says so) until the next ``fit``.
+        """
         aug_params = {k: v for k, v in kwargs.items() if k.startswith("augmentation__")}
         rest = {k: v for k, v in kwargs.items() if k not in aug_params}
+        reset = sorted(k for k in rest if k in ("module", "criterion")
+                       or k.startswith(("module__", "criterion__")))
+        if reset and self.initialized_ and "classes_inferred_" in self.__dict__:
+            warnings.warn(
+                f"set_params({', '.join(reset)}) re-initialises the fitted "
+                f"{type(self).__name__}'s network or loss (skorch's behaviour): until the next "
+                "fit its predictions come from untrained weights, or move the logits by the "
+                "prior of a loss the network was not trained with. Call fit again, or set "
+                "these parameters before fitting (target_prior can be changed after fit).",
+                UserWarning,
+                stacklevel=2,
+            )
+        # skorch's set_params has no branch for re-initialising a fitted net's augmentation
+        # ("Something went wrong"): set it here and re-initialise it below
+        new_augmentation = "augmentation" in rest
+        augmentation = rest.pop("augmentation", None)
         super().set_params(**rest)
+        if new_augmentation:
+            self.augmentation = augmentation
         for key, val in aug_params.items():
             setattr(self, key, val)
             self._params_to_validate.add(key)
-        if self.initialized_ and (aug_params or "augmentation" in rest):
+        if self.initialized_ and (aug_params or new_augmentation):
             self.initialize_augmentation()
         return self
 

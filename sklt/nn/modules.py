@@ -163,6 +163,7 @@ class CNN1d(_SplitHeadMixin, nn.Module):
             )
         pool_size = _check_size(pool_size, "pool_size")
         dropout = _check_dropout(dropout)
+        self.in_channels_ = in_channels
         layers = []
         width = in_channels
         for out in check_units(channels, "channels", allow_empty=False):
@@ -180,6 +181,13 @@ class CNN1d(_SplitHeadMixin, nn.Module):
     def forward(self, X):
         """Logits of shape ``(N, n_classes)``; 2-D input is read as one channel."""
         _check_input(X, self)
+        shape = tuple(X.shape)
         if X.ndim == 2:
             X = X.unsqueeze(1)
+        if X.ndim != 3 or X.shape[1] != self.in_channels_:
+            raise ValueError(
+                f"X must have shape (N, {self.in_channels_}, length) for CNN1d(in_channels="
+                f"{self.in_channels_}) (a 2-D X (N, length) is one channel); got shape "
+                f"{shape}."
+            )
         return self.layers(X)

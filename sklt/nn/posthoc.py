@@ -15,14 +15,16 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklt._utils import _as_array, _encode, _estimator_labels
+from sklt._utils import _as_array, _encode, _estimator_labels, _LabelsScoreMixin
 from sklt.nn._validation import check_finite_float32, check_real, log_proba_and_proba
 from sklt.nn.offset import _features_and_logits, _last_linear, _module_of, _unwrap_net
 
 __all__ = ["TauNormalizedClassifier"]
 
 
-class TauNormalizedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class TauNormalizedClassifier(
+    MetaEstimatorMixin, _LabelsScoreMixin, ClassifierMixin, BaseEstimator
+):
     """τ-normalised classifier (Kang et al. 2020; 004 eq. 3): a post-hoc baseline.
 
     For a trained network whose logits are the output of a last linear layer
