@@ -136,6 +136,16 @@ def _as_1d(y, name):
     return y
 
 
+def _unsorted_order(classes):
+    """The stable order that sorts ``classes``, or None when they are sorted already.
+
+    Metrics of probabilities read the columns in sorted-label order (as scikit-learn's
+    do); a model's columns follow its ``classes_``, which need not be sorted.
+    """
+    order = np.argsort(np.asarray(classes), kind="stable")
+    return None if np.array_equal(order, np.arange(len(order))) else order
+
+
 def _finite_log_scores(z):
     """Log-scores with ``-inf`` (a probability of exactly 0) raised to the log of the
     smallest positive normal float of their dtype (about -708 in float64, -87 in float32).

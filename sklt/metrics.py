@@ -51,6 +51,7 @@ from ._utils import (
     _format_labels,
     _per_class_recall,
     _unique_labels,
+    _unsorted_order,
 )
 
 __all__ = [
@@ -871,11 +872,9 @@ class _ClassesScorer:
         classes = getattr(estimator, "classes_", None)
         if classes is not None and "labels" not in self._kwargs and "labels" not in kwargs:
             classes = np.asarray(classes)
-            order = np.argsort(classes, kind="stable")
+            order = _unsorted_order(classes)
             method = self._method_of(estimator)
-            if method is not None and np.any(order != np.arange(len(order))):
-                # the metrics read the columns in sorted-label order (as scikit-learn's
-                # do): reorder a model's columns whose classes_ are not sorted
+            if method is not None and order is not None:  # columns into sorted-label order
                 response = getattr(estimator, method)(X)[:, order]
                 if sample_weight is not None:
                     kwargs["sample_weight"] = sample_weight

@@ -585,11 +585,11 @@ class ReliabilityDisplay:
         y_prob = estimator.predict_proba(X)
         labels = getattr(estimator, "classes_", None)
         if labels is not None:
-            # from_predictions reads the columns in sorted-label order: reorder a model's
-            # columns whose classes_ are not sorted
+            from ._utils import _unsorted_order
+
             labels = np.asarray(labels)
-            order = np.argsort(labels, kind="stable")
-            if np.ndim(y_prob) == 2 and y_prob.shape[1] == len(order):
+            order = _unsorted_order(labels)  # from_predictions reads sorted-label columns
+            if order is not None and np.ndim(y_prob) == 2 and y_prob.shape[1] == len(order):
                 y_prob, labels = np.asarray(y_prob)[:, order], labels[order]
         name = type(estimator).__name__ if name is None else name
         return cls.from_predictions(
