@@ -19,7 +19,8 @@ MODULES = {
     "bench_adjust": "post-hoc adjustment (sklt.adjust / sklt.posthoc)",
     "bench_tuning": "λ / τ tuners (sklt.tuning)",
     "bench_tuning_quality": "tuned τ at the extreme tail (ρ = 100) against τ = 1 and the "
-    "test-set oracle; binary data against a hand-widened grid (issue #11)",
+    "test-set oracle; binary data against a hand-widened grid; six model families on "
+    "held-out problems (issue #11)",
     "bench_losses": "training losses (sklt.nn)",
     "bench_training_methods": "training-time methods: mixup, UniMix, Bayias, estimated offset "
     "(003 Table 4, 001 Table 3)",

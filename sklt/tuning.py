@@ -18,8 +18,8 @@ pooled (:class:`_HeldOutScores`); the default range is extended while the best
 score is on its upper edge; near-ties are resolved on the plateau of values
 within one paired standard error of the best (:func:`_choose`). For the balanced
 scorers the default choice is the calibrated strength (:func:`_calibrated_strength`):
-the Bayes rule of the held-out posteriors once recalibrated, estimated from every
-held-out row rather than read off a step-like score.
+the strength that is best for the held-out posteriors once recalibrated, estimated
+from every held-out row rather than read off a step-like score.
 
 ``search="peak"`` implements the O(log N) peak search over the sorted grid that
 Tian et al. (2020, §3.2.3) describe for the (empirically unimodal) validation
@@ -285,25 +285,103 @@ def _choose(values, score, tolerance_of, tie_rule, tie_break="middle",
     return chosen, top, tolerance, tied
 
 
+#: Weight of the uniform component of the recalibrated posterior
+#: ``(1 - eps) q + eps / K`` in the fit of :func:`_calibrated_strength`: a held-out row
+#: whose label the model rules out (probability 0 or astronomically small, as k-NN or
+#: naive Bayes give) costs at most ``log(K / eps)``. No strength can make such a row
+#: correct, so it should not set the temperature of every other row.
+_CALIBRATION_EPS = 0.05
+#: Strength of the Gaussian prior on the slope ``r`` of the class-dependent temperature:
+#: the penalty ``_SLOPE_PRIOR * r ** 2`` is added to the log-loss summed over the
+#: effective number of held-out rows (a prior with standard deviation ``1 / sqrt(2)``;
+#: with a few held-out samples of each rare class ``r`` stays near 0).
+_SLOPE_PRIOR = 1.0
+#: Lattice (in units of the strength applied to the raw log-scores) on which the expected
+#: score of the recalibrated posteriors is maximised: coarse, then refined around the best.
+_CALIBRATION_STEP, _CALIBRATION_FINE = 0.1, 0.01
+
+
+def _recalibration_fit(z, delta, ell, codes, weight, n_classes, slope, start=(1.0, 1.0)):
+    """Fit ``q = softmax(a (1 + r ell) z + b delta)`` (``r = 0`` unless ``slope``) by the
+    weighted log-loss of the eps-mixture ``(1 - eps) q + eps / K``.
+
+    Returns ``(a, r, b, q)``; ``z``, ``delta`` and ``ell`` are already scaled to unit
+    spread. Started at ``(a, r, b) = (start[0], 0, start[1])`` (for the slope fit: the
+    fit without it).
+    """
+    eps = _CALIBRATION_EPS
+    rows = np.arange(len(codes))
+    zl = z * ell
+    n_eff = 1.0 / np.sum(weight**2)  # weights sum to 1
+    penalty = _SLOPE_PRIOR / n_eff
+
+    def posteriors(theta):
+        a, r, b = theta
+        s = a * z + (a * r) * zl + b * delta
+        s -= s.max(axis=1, keepdims=True)
+        q = np.exp(s)
+        q /= q.sum(axis=1, keepdims=True)
+        return q
+
+    def loss_and_grad(theta):
+        a, r, b = theta
+        q = posteriors(theta)
+        q_true = q[rows, codes]
+        p_true = (1 - eps) * q_true + eps / n_classes
+        # d log p_true / d s_k = g (1[k = y] - q_k), g = (1 - eps) q_y / p_true
+        wg = weight * ((1 - eps) * q_true / p_true)
+
+        def grad(f):
+            return wg @ (np.einsum("ij,ij->i", q, f) - f[rows, codes])
+
+        g_z, g_zl, g_d = grad(z), grad(zl), grad(delta)
+        loss = -(weight @ np.log(p_true)) + penalty * r * r
+        return loss, np.array([g_z + r * g_zl, a * g_zl + 2 * penalty * r, g_d])
+
+    bounds = [(0.0, None), (-1.0, 1.0) if slope else (0.0, 0.0), (None, None)]
+    result = minimize(loss_and_grad, np.array([start[0], 0.0, start[1]]), jac=True,
+                      method="L-BFGS-B", bounds=bounds, options={"maxiter": 200})
+    a, r, b = result.x
+    return a, r, b, posteriors(result.x)
+
+
 def _calibrated_strength(held, y, temperature=1.0, sample_weight=None):
     """The strength that is Bayes-optimal for the held-out scores once recalibrated.
 
-    Fits the two-parameter recalibration ``q(y | x) = softmax(a z(x) + b Δ(x))``
-    of the held-out log-scores ``z`` (``Δ = log p_t - log p_s`` of each row's
-    fold) by the log-loss under the target prior: each row weighted by
-    ``p_t(y_i) / n_{y_i}`` (``n_c``: held-out rows, or their ``sample_weight``,
-    of class ``c``), the proper counterpart of a balanced score. The loss is
-    convex in ``(a, b)``; it is minimised with ``a >= 0`` by L-BFGS on
-    standardised scores (the same fit at any scale). A zero probability is
-    floored at the smallest non-zero probability held out. ``a`` is the inverse
-    temperature that calibrates the model and ``b`` the prior shift the held-out
-    labels support; the calibrated model's Bayes decision under ``p_t``,
-    ``argmax a z + b Δ = argmax z / T + (b / (a T)) Δ``, is the strength
-    ``b / (a T)`` at the tuner's temperature ``T`` (for a calibrated model
-    ``a = b = 1``: the theory value 1). Every held-out row enters smoothly, a
-    class with one held-out sample included, so this is a low-variance estimate
-    where a step-like score (balanced accuracy from one or two samples per rare
-    class) is mostly noise.
+    The held-out log-scores ``z`` (as log-probabilities: a probability of 0 stays
+    impossible) are recalibrated twice, by the log-loss under the target prior (each
+    row weighted by ``p_t(y_i) / n_{y_i}``, ``n_c``: held-out rows, or their
+    ``sample_weight``, of class ``c``: the proper counterpart of a balanced score),
+    with ``Δ = log p_t - log p_s`` of each row's fold:
+
+    1. ``q = softmax(a z + b Δ)``: one inverse temperature ``a`` for every class and
+       the prior shift ``b`` the held-out labels support. Its Bayes decision under
+       ``p_t``, ``argmax a z + b Δ = argmax z / T + (b / (a T)) Δ``, is the strength
+       ``b / (a T)`` at the tuner's temperature ``T`` (1 for a calibrated model).
+    2. ``q = softmax(a (1 + r ℓ_k) z_k + b Δ_k)`` with ``ℓ_k`` the log source prior of
+       class ``k`` (centred, scaled to ``[-1, 1]``): the temperature may depend on how
+       frequent the class was in training. A network trained to near-zero loss on a
+       long-tailed set gives its rare classes' scores less information than its
+       frequent ones' (measured per class on MNIST-1D-LT and Digits-LT networks), so
+       fit 1 trusts a rare class's score too much and asks for too strong a
+       correction. Its Bayes decision is no longer a strength; the strength is the
+       one whose decisions maximise the recall the recalibrated posteriors expect,
+       ``Σ_k p_t(k) E[q_k 1(pred = k)] / E[q_k]`` over the reweighted held-out rows
+       (the balanced accuracy for a uniform ``p_t``), on a lattice of step 0.1 refined
+       to 0.01.
+
+    Both fits use the mixture ``(1 - eps) q + eps / K`` (``eps = 0.05``): a row whose
+    label the model rules out (probability 0 from k-NN or a tree, a naive Bayes
+    log-odds of hundreds) costs at most ``log(K / eps)`` instead of setting the
+    temperature of every other row. The slope ``r`` (``|r| <= 1``: no temperature is
+    negative) has a Gaussian prior of standard deviation ``1 / sqrt(2)``
+    (``_SLOPE_PRIOR``), so a few held-out samples of each rare class do not decide it.
+    The strength returned is fit 2's, but never below ``min(1, fit 1's)``: with one or
+    two held-out samples of each rare class fit 2 can read their scores as worthless
+    and ask for no correction at all; the correction is then kept at the theory value
+    (or at fit 1's, if that is weaker: an under-confident model). The loss is
+    minimised by L-BFGS on scores scaled to unit spread, so the result does not depend
+    on the scale of the scores.
 
     Parameters
     ----------
@@ -319,16 +397,17 @@ def _calibrated_strength(held, y, temperature=1.0, sample_weight=None):
     Returns
     -------
     strength : float
-        ``b / (a T)``, or NaN where it is undefined: the strength changes no
-        score (``Δ = 0``, e.g. ``target_prior="auto"``), fewer than two classes
-        are held out, or the fit finds no information in the scores (``a = 0``).
+        The strength above, or NaN where it is undefined: the strength changes no
+        score (``Δ = 0``, e.g. ``target_prior="auto"``), fewer than two classes are
+        held out, or the fit finds no information in the scores (``a = 0``).
     """
     classes = held.classes
     y = np.asarray(y)
     codes, known = _encode(y, classes, return_found=True)  # classes_ in any order
     with np.errstate(divide="ignore"):
         log_target = np.log(held.target_priors)
-    delta = (log_target - np.log(held.source_priors))[held.fold]
+        log_source = np.log(held.source_priors)
+    delta = (log_target - log_source)[held.fold]
     # classes the target prior rules out (p_t = 0) are never predicted: leave them out
     allowed = np.all(np.isfinite(log_target), axis=0)
     codes = np.where(known, codes, 0)
@@ -339,6 +418,8 @@ def _calibrated_strength(held, y, temperature=1.0, sample_weight=None):
         return np.nan
     z = np.asarray(held.log_scores, dtype=np.float64)[keep][:, allowed]
     delta = delta[keep][:, allowed]
+    ell = log_source[held.fold[keep]][:, allowed]
+    target = held.target_priors[held.fold[keep]][:, allowed]
     remap = np.cumsum(allowed) - 1
     codes = remap[codes[keep]]
     weight = weight[keep]
@@ -346,46 +427,72 @@ def _calibrated_strength(held, y, temperature=1.0, sample_weight=None):
     totals = np.bincount(codes, weights=weight, minlength=n_classes)
     if np.count_nonzero(totals) < 2 or n_classes < 2:
         return np.nan
-    target = held.target_priors[held.fold[keep]][:, allowed]
-    weight = weight * target[np.arange(n_rows), codes] / totals[codes]
+    rows = np.arange(n_rows)
+    weight = weight * target[rows, codes] / totals[codes]
     weight /= weight.sum()
-    finite = np.isfinite(z)
-    if not finite.all():
-        # a zero probability (-inf; a forest's class that no tree votes for) is floored at
-        # the smallest non-zero one held out, the model's resolution, so the log-loss stays
-        # finite without one impossible class dominating it
-        if not finite.any():
-            return np.nan
-        z = np.maximum(z, z[finite].min())
-    # centre per row (softmax-invariant) and scale each input to unit spread
-    z = z - z.mean(axis=1, keepdims=True)
+    # log-probabilities (softmax-invariant): a zero probability (-inf) is floored at
+    # log(tiny), where no strength in range moves it, as in the tuners' decisions
+    floor = np.log(np.finfo(np.float64).tiny)
+    if np.isnan(z).any() or np.isposinf(z).any():
+        return np.nan
+    z = np.maximum(z, floor)
+    top = z.max(axis=1, keepdims=True)
+    z = z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))
+    z = np.maximum(z, floor)
     delta = delta - delta.mean(axis=1, keepdims=True)
-    z_scale, delta_scale = np.abs(z).max(), np.abs(delta).max()
+    ell = ell - ell.mean(axis=1, keepdims=True)
+    informative = z > floor / 2
+    z_scale = np.abs(z[informative]).max() if informative.any() else 0.0
+    delta_scale = np.abs(delta).max()
     if not (z_scale > 0 and delta_scale > 0):
         return np.nan
-    z /= z_scale
-    delta /= delta_scale
-    rows = np.arange(n_rows)
-    z_true, delta_true = z[rows, codes], delta[rows, codes]
-
-    def loss_and_grad(theta):
-        s = theta[0] * z + theta[1] * delta
-        top = s.max(axis=1, keepdims=True)
-        q = np.exp(s - top)
-        total = q.sum(axis=1)
-        q /= total[:, None]
-        log_norm = top[:, 0] + np.log(total)
-        loss = weight @ (log_norm - theta[0] * z_true - theta[1] * delta_true)
-        grad = np.array([weight @ (np.einsum("ij,ij->i", q, z) - z_true),
-                         weight @ (np.einsum("ij,ij->i", q, delta) - delta_true)])
-        return loss, grad
-
-    result = minimize(loss_and_grad, np.array([1.0, 1.0]), jac=True, method="L-BFGS-B",
-                      bounds=[(0.0, None), (None, None)], options={"maxiter": 200})
-    a, b = result.x
+    ell_scale = np.abs(ell).max()
+    ell = ell / ell_scale if ell_scale > 0 else np.zeros_like(ell)
+    zn, dn = z / z_scale, delta / delta_scale
+    a, _, b, _ = _recalibration_fit(zn, dn, ell, codes, weight, n_classes, slope=False)
     if not (np.isfinite(a) and np.isfinite(b)) or a <= 1e-12:
         return np.nan
-    return float((b / delta_scale) / (a / z_scale) / temperature)
+    single = (b / delta_scale) / (a / z_scale)  # strength on z (temperature 1)
+    a3, r3, b3, q = _recalibration_fit(zn, dn, ell, codes, weight, n_classes, slope=True,
+                                       start=(a, b))
+    if r3 == 0.0 or not np.all(np.isfinite(q)):
+        strength = single
+    else:
+        strength = _expected_recall_strength(z, delta, q, weight, target[0])
+    strength = max(strength, min(1.0, single))
+    return float(strength / temperature)
+
+
+def _expected_recall_strength(z, delta, q, weight, target):
+    """The strength ``u`` (on the raw log-scores) whose decisions ``argmax z + u Δ``
+    maximise the recall that the posteriors ``q`` expect, weighted by ``target``:
+    ``Σ_k p_t(k) [Σ_i w_i q_ik 1(pred_i = k)] / [Σ_i w_i q_ik]``. The first maximum on
+    a lattice of step ``_CALIBRATION_STEP`` up to :data:`_MAX_STRENGTH`, refined to
+    ``_CALIBRATION_FINE`` around it."""
+    n_classes = z.shape[1]
+    mass = q * weight[:, None]
+    expected = mass.sum(axis=0)
+    share = np.where(expected > 0, target / np.where(expected > 0, expected, 1.0), 0.0)
+    # As u grows, a row's argmax moves along the upper envelope of the lines
+    # z_k + u delta_k (slopes increasing) and never returns to a class it left: a row
+    # predicted alike at both ends of the range is constant over it, and is left out.
+    first = np.argmax(z, axis=1)
+    moves = first != np.argmax(z + _MAX_STRENGTH * delta, axis=1)
+    z, delta, mass = z[moves], delta[moves], mass[moves]
+    rows = np.arange(len(z))
+
+    def value(u):
+        pred = np.argmax(z + u * delta, axis=1)
+        return np.bincount(pred, weights=mass[rows, pred], minlength=n_classes) @ share
+
+    coarse = np.round(np.arange(0.0, _MAX_STRENGTH + 1e-9, _CALIBRATION_STEP), 10)
+    scores = np.array([value(u) for u in coarse])
+    best = coarse[int(np.argmax(scores))]
+    fine = np.round(np.arange(max(0.0, best - _CALIBRATION_STEP),
+                              min(_MAX_STRENGTH, best + _CALIBRATION_STEP) + 1e-9,
+                              _CALIBRATION_FINE), 10)
+    scores = np.array([value(u) for u in fine])
+    return float(fine[int(np.argmax(scores))])
 
 
 def _scorer_name(scoring, scorer):
@@ -1191,27 +1298,32 @@ _COMMON_PARAMS_DOC = """
         How the strength is chosen from the held-out log-scores.
         ``"score"``: the grid value that maximises ``scoring`` (pooled or mean,
         as ``cv_score``), with ``tie_rule`` and ``tie_break`` on near-ties.
-        ``"calibrated"``: the strength of the Bayes rule of the recalibrated
-        held-out posteriors. The recalibration ``softmax(a z + b Δ)`` of the
-        pooled held-out log-scores ``z`` (``Δ = log p_t - log p_s`` of each
-        row's fold) is fit by the log-loss with each row weighted by
-        ``p_t(y) / n_y`` (a convex fit of two numbers, ``a >= 0``); ``a`` is the
-        inverse temperature that calibrates the model and ``b`` the prior shift
-        the held-out labels support, so the Bayes decision under ``p_t`` is the
-        strength ``b / (a T)`` (1 for a calibrated model). Every held-out row
-        enters smoothly, so the estimate does not hinge on the one or two
-        samples of a rare class the way a step-like score does. The chosen
-        value is the grid value nearest it (the default range is extended to
-        reach it, up to 10); where it is undefined (``Δ = 0``, fewer than two
-        classes held out) the ``"score"`` rule is used. ``"auto"``:
-        ``"calibrated"`` when ``scoring`` is ``"balanced_accuracy"`` or
-        ``"neg_balanced_error"`` and ``target_prior="uniform"`` (the
-        calibrated strength is the Bayes rule for the balanced error), else
-        ``"score"``. Measured in ``benchmarks/bench_tuning_quality.py``: near the
-        test-set optimum with gradient boosting, above it (too strong) for a
-        network trained to near-zero training loss, where the two-parameter
-        fit does not describe the scores (see the user guide, "Where it goes
-        wrong"); check such a choice with
+        ``"calibrated"``: the strength that is best for the recalibrated
+        held-out posteriors, estimated from every held-out row rather than read
+        off a step-like score (the one or two samples of a rare class decide
+        little). The pooled held-out log-scores ``z`` are recalibrated by the
+        log-loss, each row weighted by ``p_t(y) / n_y``, with ``Δ = log p_t -
+        log p_s`` of each row's fold: first ``softmax(a z + b Δ)``, whose Bayes
+        decision under ``p_t`` is the strength ``b / (a T)`` (1 for a calibrated
+        model); then ``softmax(a (1 + r ℓ_k) z_k + b Δ_k)``, whose temperature
+        may vary with the class's log training prior ``ℓ_k`` (networks give their
+        rare classes' scores less information), and the strength is the one
+        whose decisions maximise the balanced recall these posteriors expect.
+        Both fits mix ``q`` with 5 % of the uniform distribution (a row whose
+        label the model rules out, as k-NN and naive Bayes do, cannot set the
+        temperature), and ``r`` has a weak Gaussian prior. The strength is
+        never below ``min(1, b / (a T))``. The chosen value is the grid value
+        nearest it (the default range is extended to reach it, up to 10);
+        where it is undefined (``Δ = 0``, fewer than two classes held out) the
+        ``"score"`` rule is used. ``"auto"``: ``"calibrated"`` when ``scoring``
+        is ``"balanced_accuracy"`` or ``"neg_balanced_error"`` and
+        ``target_prior="uniform"``, else ``"score"``. Measured in
+        ``benchmarks/bench_tuning_quality.py`` (see the user guide, "The
+        calibrated strength"): it beats the ``"score"`` rule and the
+        one-temperature fit of sklt 0.1 on average over model families
+        (gradient boosting, random forests, k-NN, naive Bayes, logistic
+        regression, MLPs) and on networks trained to near-zero loss, and is
+        still below the test-set optimum; check a choice with
         :meth:`~sklt.plotting.AdjustmentCurveDisplay.from_tuner`.
     scoring : str, callable or None, default="balanced_accuracy"
         Objective to maximise: a scorer name (sklt's, e.g.

@@ -751,11 +751,14 @@ def test_calibrated_strength_of_a_well_specified_model_is_one():
 def test_calibrated_strength_follows_the_sharpness_of_the_scores(sharpness):
     # Log-posteriors multiplied by s: the recalibration divides them by s, so the strength
     # that undoes the prior is s times the calibrated model's (the range is extended to it).
+    # The strength is read off a lattice of step 0.01 (the expected recall is a step
+    # function of it), so the scaling holds to about one step times s, not exactly.
     Xg, yg = _gaussian_problem()
     plain = LogitAdjusterCV(cv=3).fit(Xg, yg)
     sharp = LogitAdjusterCV(SharpenedLogisticRegression(sharpness), cv=3,
                             store_cv_results=True).fit(Xg, yg)
-    assert sharp.calibrated_tau_ == pytest.approx(sharpness * plain.calibrated_tau_, rel=1e-3)
+    assert abs(sharp.calibrated_tau_ - sharpness * plain.calibrated_tau_) <= 0.02 * sharpness + 0.01
+    assert abs(sharp.calibrated_tau_ - sharpness) < 0.15 * sharpness
     assert abs(sharp.best_tau_ - sharp.calibrated_tau_) <= 0.05 + 1e-9
     assert sharp.range_extended_ == (sharp.calibrated_tau_ > 2.05)
 
