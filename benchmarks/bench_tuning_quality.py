@@ -477,10 +477,9 @@ def _family_summary(families):
     out = []
     if families.empty:
         return out
-    problems = families.groupby(["dataset", "seed", "family"], sort=False)
-    base = problems.apply(lambda g: float(g.loc[g.rule == TAU1, "balanced_accuracy"].iloc[0]),
-                          include_groups=False).rename("base")
-    frame = families.join(base, on=["dataset", "seed", "family"])
+    keys = ["dataset", "seed", "family"]
+    base = (families[families.rule == TAU1].set_index(keys).balanced_accuracy.rename("base"))
+    frame = families.join(base, on=keys)
     frame["gain"] = 100 * (frame.balanced_accuracy - frame.base)
     datasets = ", ".join(dict.fromkeys(families.dataset))
     for family, group in [*frame.groupby("family", sort=False), ("all six", frame)]:
