@@ -441,8 +441,11 @@ def _calibrated_strength(held, y, temperature=1.0, sample_weight=None):
     z = np.maximum(z, floor)
     delta = delta - delta.mean(axis=1, keepdims=True)
     ell = ell - ell.mean(axis=1, keepdims=True)
+    # scale the inputs to unit spread (the fit is the same at any scale; this conditions
+    # L-BFGS): the mean magnitude of the log-probabilities, which a few astronomically
+    # small ones (naive Bayes) do not dominate as the maximum would
     informative = z > floor / 2
-    z_scale = np.abs(z[informative]).max() if informative.any() else 0.0
+    z_scale = np.abs(z[informative]).mean() if informative.any() else 0.0
     delta_scale = np.abs(delta).max()
     if not (z_scale > 0 and delta_scale > 0):
         return np.nan

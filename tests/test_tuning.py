@@ -8,6 +8,7 @@ import pytest
 import sklearn
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import logsumexp
 from sklearn.datasets import make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -810,3 +811,69 @@ def test_calibrated_selection_with_a_user_grid_takes_its_nearest_value():
     assert not tuner.range_extended_
     grid = np.array([0.0, 1.0, 2.0, 5.0])
     assert tuner.best_tau_ == grid[np.argmin(np.abs(grid - tuner.calibrated_tau_))]
+
+
+# ------------------------------------------- the calibrated strength: where one temperature fails
+_PRIOR5 = np.array([0.55, 0.25, 0.12, 0.05, 0.03])
+
+
+def _network_like_scores(n, seed, informativeness, sharpness):
+    """Log-scores of five classes whose rarer classes' scores are partly noise.
+
+    ``eta`` is the balanced log-posterior of a Gaussian mixture; the score of class ``k`` is
+    ``sharpness * (w_k eta_k + (1 - w_k) noise_k + log p_s(k))``: over-confident, with the
+    rare classes' scores carrying less information (``w_k`` small), as in a network trained
+    to near-zero loss on a long-tailed set."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(5, n, p=_PRIOR5)
+    mu = np.random.default_rng(42).normal(size=(5, 8))
+    X = mu[y] + rng.normal(size=(n, 8))
+    eta = X @ mu.T - 0.5 * (mu**2).sum(axis=1)
+    noise = rng.normal(size=(n, 5)) * eta.std()
+    w = np.asarray(informativeness)
+    z = sharpness * (w * eta + (1 - w) * noise + np.log(_PRIOR5))
+    return z - logsumexp(z, axis=1, keepdims=True), y
+
+
+def _held(z, y):
+    from sklt.tuning import _HeldOutScores
+
+    fold = np.arange(len(y)) % 5
+    order = np.argsort(fold, kind="stable")
+    return _HeldOutScores(order, fold[order], z[order], np.tile(_PRIOR5, (5, 1)),
+                          np.full((5, 5), 0.2), np.arange(5)), y[order]
+
+
+@pytest.mark.parametrize("sharpness", [2.0, 4.0])
+def test_calibrated_strength_follows_a_class_dependent_temperature(sharpness):
+    # One shared temperature trusts the rare classes' noisy scores and overshoots the
+    # test-optimal tau (2.24 for 1.9 and 4.49 for 3.8 before the class-dependent fit).
+    from sklt.tuning import _calibrated_strength
+
+    w = [1.0, 1.0, 0.8, 0.5, 0.3]
+    held, y_held = _held(*_network_like_scores(3000, 0, w, sharpness))
+    strength = _calibrated_strength(held, y_held)
+    z_test, y_test = _network_like_scores(60_000, 1, w, sharpness)
+    taus = np.round(np.arange(0, 8.001, 0.1), 10)
+    scores = np.array([balanced_accuracy_score(y_test, np.argmax(z_test - t * np.log(_PRIOR5),
+                                                                 axis=1)) for t in taus])
+    best = taus[np.argmax(scores)]
+    assert abs(strength - best) <= 0.25
+    assert scores.max() - scores[np.argmin(np.abs(taus - strength))] <= 0.002
+
+
+@pytest.mark.parametrize("kind", ["zero", "tiny"])
+def test_calibrated_strength_ignores_labels_the_model_rules_out(kind):
+    # 3 % of the held-out rows get probability 0 (k-NN, trees) or e^-300 (naive Bayes) for
+    # their label: no strength can fix them, and they must not set the temperature of the
+    # rest (the strength of this calibrated model stays near 1, and finite).
+    from sklt.tuning import _calibrated_strength
+
+    z, y = _network_like_scores(4000, 0, [1.0] * 5, 1.0)
+    clean = _calibrated_strength(*_held(z, y))
+    bad = np.random.default_rng(1).random(len(y)) < 0.03
+    spoiled = z.copy()
+    spoiled[bad, y[bad]] = -np.inf if kind == "zero" else spoiled[bad, y[bad]] - 300
+    strength = _calibrated_strength(*_held(spoiled, y))
+    assert abs(clean - 1) < 0.15
+    assert np.isfinite(strength) and abs(strength - clean) < 0.05
