@@ -293,8 +293,8 @@ def _choose(values, score, tolerance_of, tie_rule, tie_break="middle",
 _CALIBRATION_EPS = 0.05
 #: Strength of the Gaussian prior on the slope ``r`` of the class-dependent temperature:
 #: the penalty ``_SLOPE_PRIOR * r ** 2`` is added to the log-loss summed over the
-#: effective number of held-out rows (a prior with standard deviation ``1 / sqrt(2)``;
-#: with a few held-out samples of each rare class ``r`` stays near 0).
+#: effective number of held-out rows (a prior with standard deviation ``1 / sqrt(2)``,
+#: which pulls ``r`` towards 0 when only a few held-out rows say otherwise).
 _SLOPE_PRIOR = 1.0
 #: Lattice (in units of the strength applied to the raw log-scores) on which the expected
 #: score of the recalibrated posteriors is maximised: coarse, then refined around the best.
@@ -1322,12 +1322,12 @@ _COMMON_PARAMS_DOC = """
         is ``"balanced_accuracy"`` or ``"neg_balanced_error"`` and
         ``target_prior="uniform"``, else ``"score"``. Measured in
         ``benchmarks/bench_tuning_quality.py`` (see the user guide, "The
-        calibrated strength"): it beats the ``"score"`` rule and the
-        one-temperature fit of sklt 0.1 on average over model families
-        (gradient boosting, random forests, k-NN, naive Bayes, logistic
-        regression, MLPs) and on networks trained to near-zero loss, and is
-        still below the test-set optimum; check a choice with
-        :meth:`~sklt.plotting.AdjustmentCurveDisplay.from_tuner`.
+        calibrated strength", and the benchmark report): against the
+        one-temperature fit it replaced, it no longer overshoots on networks
+        trained to near-zero loss and no longer fails on k-NN and naive Bayes;
+        it still falls short of the test-set optimum, and with a validation set
+        of a few dozen rows it can give up part of the gain; check a choice
+        with :meth:`~sklt.plotting.AdjustmentCurveDisplay.from_tuner`.
     scoring : str, callable or None, default="balanced_accuracy"
         Objective to maximise: a scorer name (sklt's, e.g.
         ``"neg_balanced_error"`` or ``"geometric_mean"``, or scikit-learn's; see
