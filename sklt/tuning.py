@@ -32,6 +32,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.special import logsumexp, softmax
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
@@ -317,11 +318,7 @@ def _recalibration_fit(z, delta, ell, codes, weight, n_classes, slope, start=(1.
 
     def posteriors(theta):
         a, r, b = theta
-        s = a * z + (a * r) * zl + b * delta
-        s -= s.max(axis=1, keepdims=True)
-        q = np.exp(s)
-        q /= q.sum(axis=1, keepdims=True)
-        return q
+        return softmax(a * z + (a * r) * zl + b * delta, axis=1)
 
     def loss_and_grad(theta):
         a, r, b = theta
@@ -436,9 +433,7 @@ def _calibrated_strength(held, y, temperature=1.0, sample_weight=None):
     if np.isnan(z).any() or np.isposinf(z).any():
         return np.nan
     z = np.maximum(z, floor)
-    top = z.max(axis=1, keepdims=True)
-    z = z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))
-    z = np.maximum(z, floor)
+    z = np.maximum(z - logsumexp(z, axis=1, keepdims=True), floor)
     delta = delta - delta.mean(axis=1, keepdims=True)
     ell = ell - ell.mean(axis=1, keepdims=True)
     # scale the inputs to unit spread (the fit is the same at any scale; this conditions
